@@ -1,0 +1,42 @@
+import { first, idPath, type Labels, type ListQuery, orNull, type Requester, toQuery } from './common';
+
+export interface PrimaryIp {
+  id: number;
+  name: string;
+  type: 'ipv4' | 'ipv6';
+  ip: string;
+  dns_ptr: Array<{ ip: string; dns_ptr: string }>;
+  assignee_id: number | null;
+  assignee_type: 'server';
+  auto_delete: boolean;
+  blocked: boolean;
+  location: { id: number; name: string; network_zone?: string } & Record<string, unknown>;
+  labels: Labels;
+  protection: { delete: boolean };
+  created: string;
+}
+
+export interface PrimaryIpListQuery extends ListQuery {
+  ip?: string;
+}
+
+export class PrimaryIpClient {
+  constructor(private readonly api: Requester) {}
+
+  async get(id: number): Promise<PrimaryIp | null> {
+    const r = await orNull(this.api.request<{ primary_ip: PrimaryIp }>('GET', idPath('/primary_ips', id)));
+    return r?.primary_ip ?? null;
+  }
+
+  async getByName(name: string): Promise<PrimaryIp | null> {
+    return first(await this.api.listAll<PrimaryIp>('/primary_ips', 'primary_ips', { name }));
+  }
+
+  async getByIp(ip: string): Promise<PrimaryIp | null> {
+    return first(await this.api.listAll<PrimaryIp>('/primary_ips', 'primary_ips', { ip }));
+  }
+
+  list(q?: PrimaryIpListQuery): Promise<PrimaryIp[]> {
+    return this.api.listAll<PrimaryIp>('/primary_ips', 'primary_ips', toQuery(q));
+  }
+}
