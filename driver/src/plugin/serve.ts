@@ -1,0 +1,167 @@
+// Plugin mode: what rancher-machine expects of a driver process (reference §1.2). The address goes out first,
+// before anything heavy loads; the driver is built afterwards and requests wait for it. The process ends itself
+// 10 s after the last .Heartbeat (Rancher's flag introspection never says goodbye) and right after answering .Close.
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Driver, Logger } from '../driver/interface';
+import { createPluginLogger, type LineSink, writeLines } from '../log';
+import { isPluginMode, PLUGIN_NOTICE } from './notice';
+import { serveRpcConnection } from './rpc-server';
+
+/** Go's heartbeatTimeout in register_driver.go. */
+export const HEARTBEAT_TIMEOUT_MS = 10_000;
+
+export interface RunPluginOptions {
+  createDriver: (logger: Logger) => Driver | Promise<Driver>;
+  stdout?: LineSink;
+  stderr?: LineSink;
+  env?: NodeJS.ProcessEnv;
+  heartbeatTimeoutMs?: number;
+  /** How the process ends; tests running in-process pass their own. */
+  exit?: (code: number) => void;
+  /** Route console.* to the debug log so that stray output never lands on stdout. Default: true. */
+  captureConsole?: boolean;
+  /**
+   * Log stray promise rejections instead of letting Node end the process (which would abandon a Create halfway,
+   * before its rollback). Default: true unless `exit` is injected.
+   */
+  handleProcessErrors?: boolean;
+}
+
+export interface PluginHandle {
+  /** `127.0.0.1:PORT`, exactly as printed. */
+  address: string;
+  logger: Logger;
+  /** Resolves when the driver is ready; rejects if it failed to load. */
+  driver: Promise<Driver>;
+  /** Stops listening, ends open connections and the watchdog, without exiting. For in-process tests. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the plugin. Returns null (after printing the standard notice and exiting with 1) when the process was not
+ * started by rancher-machine.
+ */
+export async function runPlugin(opts: RunPluginOptions): Promise<PluginHandle | null> {
+  const env = opts.env ?? process.env;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  const timeoutMs = opts.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS;
+
+  if (!isPluginMode(env)) {
+    writeLines(stderr, PLUGIN_NOTICE.trimEnd());
+    exit(1);
+    return null;
+  }
+
+  const logger = createPluginLogger({ stdout, stderr });
+  const sockets = new Set<Socket>();
+  let exited = false;
+  const finish = (code: number, why: string) => {
+    if (exited) return;
+    exited = true;
+    logger.debug(why);
+    exit(code);
+  };
+
+  let watchdog: NodeJS.Timeout | undefined;
+  const armWatchdog = () => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(
+      () => finish(1, `no heartbeat for ${timeoutMs / 1000} s; exiting as the rancher-machine protocol requires`),
+      timeoutMs,
+    );
+  };
+
+  let driverPromise: Promise<Driver> | undefined;
+  const getDriver = () => {
+    if (!driverPromise) throw new Error('internal error: driver requested before the address was printed');
+    return driverPromise;
+  };
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    serveRpcConnection({
+      socket,
+      driver: getDriver,
+      logger,
+      hooks: {
+        heartbeat: armWatchdog,
+        close: () => finish(0, 'closed by the client'),
+      },
+    });
+  });
+
+  const address = await new Promise<string>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      server.off('error', reject);
+      const a = server.address();
+      if (a === null || typeof a === 'string') reject(new Error('listening socket has no TCP address'));
+      else resolve(`127.0.0.1:${a.port}`);
+    });
+  }).catch((err: Error) => {
+    writeLines(stderr, `error: cannot listen on 127.0.0.1: ${err.message}`);
+    exit(1);
+    return null;
+  });
+  if (address === null) return null;
+  server.on('error', (err) => logger.error(`plugin server: ${err.message}`));
+
+  // The parent reads exactly one line and trims it; nothing may precede it on stdout. (A parent that is already
+  // gone cannot connect either: writeLines swallows the EPIPE and the watchdog ends us.)
+  writeLines(stdout, address);
+  armWatchdog();
+
+  if (opts.captureConsole ?? true) captureConsole(logger);
+  if (opts.handleProcessErrors ?? opts.exit === undefined) {
+    process.on('unhandledRejection', (reason) => {
+      logger.error(`unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
+      if (reason instanceof Error && reason.stack) logger.debug(reason.stack);
+    });
+  }
+
+  // Loading the driver (and whatever it imports) only starts now that the address is out.
+  driverPromise = Promise.resolve()
+    .then(() => opts.createDriver(logger))
+    .catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      logger.error(`the driver failed to load: ${message}`);
+      throw new Error(`the driver failed to load: ${message}`);
+    });
+  // Rejections are answered per request; this keeps an unobserved failure from being fatal.
+  driverPromise.catch(() => {});
+
+  return {
+    address,
+    logger,
+    driver: driverPromise,
+    stop: async () => {
+      exited = true;
+      clearTimeout(watchdog);
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function captureConsole(logger: Logger): void {
+  const toDebug = (...args: unknown[]) =>
+    logger.debug(args.map((a) => (typeof a === 'string' ? a : safeInspect(a))).join(' '));
+  console.log = toDebug;
+  console.info = toDebug;
+  console.debug = toDebug;
+  console.warn = toDebug;
+  console.error = (...args: unknown[]) =>
+    logger.error(args.map((a) => (typeof a === 'string' ? a : safeInspect(a))).join(' '));
+}
+
+function safeInspect(v: unknown): string {
+  if (v instanceof Error) return v.stack ?? v.message;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
