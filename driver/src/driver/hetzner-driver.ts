@@ -1,0 +1,731 @@
+// The Hetzner machine driver: what rancher-machine calls to make, watch and delete one Hetzner server.
+// Labels are the state: rancher-machine saves nothing when Create fails and deletes with `rm` only, so everything
+// made here is labelled, Create rolls back what it made, and Remove finds leftovers by label as well as by ID.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { type ClusterFirewallContext, deregisterNode, prepareClusterFirewall, registerNode } from '../firewall';
+import {
+  type Action,
+  ActionTimeoutError,
+  HcloudClient,
+  type HcloudClientOptions,
+  isHcloudError,
+  type Server,
+  type ServerCreateRequest,
+  type SshKey,
+} from '../hcloud';
+import { generateEd25519KeyPair, type KeyPair, writeKeyPair } from '../ssh/keys';
+import { machineAddresses } from './addresses';
+import { emptyConfig, type MachineConfig, parseConfig, serializeConfig } from './config';
+import {
+  createFlags,
+  DEFAULT_API_ENDPOINT,
+  DEFAULT_SSH_PORT,
+  DEFAULT_SSH_USER,
+  type FlagSettings,
+  readFlags,
+} from './flags';
+import type { CreateFlag, Driver, DriverOptions, Logger } from './interface';
+import { MachineState } from './interface';
+import { isOwnedBy, machineSelector, ownershipLabels, parseUserLabels } from './labels';
+import { type CreatePlan, planCreate } from './plan';
+import { stateOfStatus } from './state';
+import { problemsError } from './validate';
+
+export interface DriverTimeouts {
+  /** Create action plus follow-up actions (start, network attach, firewall apply). */
+  createMs: number;
+  /** Power actions and deletion. */
+  actionMs: number;
+  /** How long Stop waits for an ACPI shutdown before it powers the server off. */
+  shutdownMs: number;
+  /** First and longest interval when polling a server's status. */
+  pollInitialMs: number;
+  pollMaxMs: number;
+  /** Attempts for a delete or power action that meets `locked`/`conflict`. */
+  busyAttempts: number;
+  /** Wait between those attempts (grows linearly). */
+  busyRetryMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: DriverTimeouts = {
+  createMs: 10 * 60_000,
+  actionMs: 5 * 60_000,
+  shutdownMs: 2 * 60_000,
+  pollInitialMs: 500,
+  pollMaxMs: 5_000,
+  busyAttempts: 10,
+  busyRetryMs: 2_000,
+};
+
+export interface HetznerDriverOptions {
+  logger: Logger;
+  env?: NodeJS.ProcessEnv;
+  timeouts?: Partial<DriverTimeouts>;
+  /** Extra options for the API client (tests shorten its backoff and polling). */
+  clientOptions?: Partial<HcloudClientOptions>;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What Create made so far, so that a failure removes exactly that. */
+interface Made {
+  keyId: number | null;
+  serverId: number | null;
+  firewallPrepared: boolean;
+  server: Server | null;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class HetznerDriver implements Driver {
+  private config: MachineConfig = emptyConfig();
+  /** From SetConfigFromFlags; user data lives only here, never in the persisted config. */
+  private settings: FlagSettings | null = null;
+  private plan: CreatePlan | null = null;
+  private cachedClient: { key: string; client: HcloudClient } | null = null;
+  private readonly logger: Logger;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly timeouts: DriverTimeouts;
+  private readonly clientOptions: Partial<HcloudClientOptions>;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(opts: HetznerDriverOptions) {
+    this.logger = opts.logger;
+    this.env = opts.env ?? process.env;
+    const pollMs = Number(this.env.HETZNER_DRIVER_POLL_MS);
+    const polled = Number.isInteger(pollMs) && pollMs > 0 ? pollIntervals(pollMs) : null;
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...polled?.timeouts, ...opts.timeouts };
+    this.clientOptions = { ...polled?.client, ...opts.clientOptions };
+    this.sleep = opts.sleep ?? defaultSleep;
+  }
+
+  // ---- identity and configuration -------------------------------------------------------------------------------
+
+  async driverName(): Promise<string> {
+    return 'hetzner';
+  }
+
+  async getCreateFlags(): Promise<CreateFlag[]> {
+    return createFlags();
+  }
+
+  async setConfigRaw(json: Uint8Array): Promise<void> {
+    this.config = parseConfig(json);
+    this.plan = null;
+    // Rancher's delete path (`rm`) never calls SetConfigFromFlags: a rotated credential reaches us only via env.
+    const token = this.env.HETZNER_API_TOKEN?.trim();
+    if (token) this.config.AccessToken = token;
+    const endpoint = this.env.HETZNER_API_ENDPOINT?.trim();
+    if (endpoint) this.config.APIEndpoint = endpoint;
+  }
+
+  async getConfigRaw(): Promise<Uint8Array> {
+    return serializeConfig(this.config);
+  }
+
+  async setConfigFromFlags(opts: DriverOptions): Promise<void> {
+    const s = readFlags(opts);
+    // rancher-machine fills the token flag from its EnvVar; a caller that sends the bare defaults gets the same.
+    if (!s.apiToken) s.apiToken = this.env.HETZNER_API_TOKEN?.trim() || this.config.AccessToken;
+    const envEndpoint = this.env.HETZNER_API_ENDPOINT?.trim();
+    if (envEndpoint && s.apiEndpoint === DEFAULT_API_ENDPOINT) s.apiEndpoint = envEndpoint;
+    this.settings = s;
+    this.plan = null;
+    const c = this.config;
+    c.AccessToken = s.apiToken;
+    c.APIEndpoint = s.apiEndpoint;
+    c.Type = s.serverType;
+    c.Location = s.location;
+    c.Image = s.image;
+    c.ImageID = 0;
+    c.UsePrivateNetwork = s.usePrivateNetwork;
+    c.Networks = [...s.networks];
+    c.Firewalls = [...s.firewalls];
+    c.CreateFirewall = s.createFirewall;
+    c.FirewallName = s.firewallName;
+    c.AutoCreateFirewallRules = s.autoCreateFirewallRules;
+    c.ClusterID = s.clusterId;
+    c.ExistingSSHKey = s.existingSshKey;
+    c.DisablePublic4 = s.disablePublicIpv4;
+    c.DisablePublic6 = s.disablePublicIpv6;
+    c.PlacementGroup = s.placementGroup;
+    c.SSHUser = s.sshUser;
+    c.SSHPort = s.sshPort;
+    c.ServerLabels = parseUserLabels(s.serverLabels).labels;
+  }
+
+  async getMachineName(): Promise<string> {
+    return this.config.MachineName;
+  }
+
+  async getIP(): Promise<string> {
+    if (!this.config.IPAddress) throw new Error('IPv4 address is not set');
+    return this.config.IPAddress;
+  }
+
+  async getIPv6(): Promise<string> {
+    if (!this.config.IPv6Address) throw new Error('IPv6 address is not set');
+    return this.config.IPv6Address;
+  }
+
+  async getSSHHostname(): Promise<string> {
+    return this.getIP();
+  }
+
+  async getSSHKeyPath(): Promise<string> {
+    return this.sshKeyPath();
+  }
+
+  async getSSHPort(): Promise<number> {
+    return this.config.SSHPort || DEFAULT_SSH_PORT;
+  }
+
+  async getSSHUsername(): Promise<string> {
+    return this.config.SSHUser || DEFAULT_SSH_USER;
+  }
+
+  async getURL(): Promise<string> {
+    const ip = await this.getIP();
+    return ip.includes(':') ? `tcp://[${ip}]:2376` : `tcp://${ip}:2376`;
+  }
+
+  /** BaseDriver's rule: `<StorePath>/machines/<MachineName>/id_rsa` unless a path was recorded. */
+  private sshKeyPath(): string {
+    if (this.config.SSHKeyPath) return this.config.SSHKeyPath;
+    if (!this.config.MachineName) return '';
+    return join(this.config.StorePath, 'machines', this.config.MachineName, 'id_rsa');
+  }
+
+  // ---- checks ---------------------------------------------------------------------------------------------------
+
+  async preCreateCheck(): Promise<void> {
+    const s = this.currentSettings();
+    const { plan, problems } = await planCreate({
+      settings: s,
+      machineName: this.config.MachineName,
+      client: () => this.client(),
+    });
+    for (const w of problems.filter((p) => p.severity === 'warning'))
+      this.logger.warn(`Warning: ${w.flag}: ${w.message}`);
+    const errors = problems.filter((p) => p.severity === 'error');
+    if (errors.length > 0 || !plan) throw problemsError(errors);
+    this.plan = plan;
+    this.logger.info(
+      `Configuration checked: ${plan.serverType.name} in ${plan.location.name}, image ${describeImage(plan)}`,
+    );
+  }
+
+  // ---- create ---------------------------------------------------------------------------------------------------
+
+  async create(): Promise<void> {
+    const s = this.currentSettings();
+    const name = this.config.MachineName;
+    if (!name) throw new Error('Create: the machine has no name (SetConfigRaw must set MachineName)');
+    let plan = this.plan;
+    if (!plan) {
+      const r = await planCreate({ settings: s, machineName: name, client: () => this.client() });
+      for (const w of r.problems.filter((p) => p.severity === 'warning')) {
+        this.logger.warn(`Warning: ${w.flag}: ${w.message}`);
+      }
+      const errors = r.problems.filter((p) => p.severity === 'error');
+      if (errors.length > 0 || !r.plan) throw problemsError(errors);
+      plan = r.plan;
+    }
+    const client = this.client();
+    const made: Made = { keyId: null, serverId: null, firewallPrepared: false, server: null };
+    const fwCtx = this.firewallContext(client, plan.firewallIds);
+    // Before anything is made: a failure here leaves nothing of this attempt to roll back.
+    await this.removeLeftovers(client, name);
+    try {
+      const pair = generateEd25519KeyPair(name);
+      const keyPath = this.sshKeyPath();
+      await writeKeyPair(keyPath, pair);
+      this.config.SSHKeyPath = keyPath;
+      const key = await this.uploadKey(client, name, pair, made);
+
+      let firewallIds = [...plan.firewallIds];
+      let firewallLabels: Record<string, string> = {};
+      if (fwCtx) {
+        made.firewallPrepared = true;
+        const prepared = await prepareClusterFirewall(fwCtx);
+        firewallIds = [...new Set([...firewallIds, ...prepared.firewallIds])];
+        firewallLabels = prepared.serverLabels;
+      }
+
+      const labels = { ...plan.userLabels, ...firewallLabels, ...ownershipLabels(name, s.clusterId) };
+      const body: ServerCreateRequest = {
+        name,
+        server_type: plan.serverType.name,
+        image: plan.image.id,
+        location: plan.location.name,
+        ssh_keys: [key.id, ...(plan.existingKey ? [plan.existingKey.id] : [])],
+        start_after_create: true,
+        labels,
+        public_net: { enable_ipv4: !s.disablePublicIpv4, enable_ipv6: !s.disablePublicIpv6 },
+      };
+      if (plan.userData) body.user_data = plan.userData;
+      if (plan.networkIds.length > 0) body.networks = plan.networkIds;
+      if (firewallIds.length > 0) body.firewalls = firewallIds.map((id) => ({ firewall: id }));
+      if (plan.placementGroup) body.placement_group = plan.placementGroup.id;
+
+      this.logger.info(
+        `Creating server ${name} (${plan.serverType.name}, ${plan.location.name}, ${describeImage(plan)})…`,
+      );
+      const { server, actions } = await this.postServer(client, body, made);
+      this.config.ServerID = server.id;
+      this.config.ImageID = plan.image.id;
+      this.config.ImageArch = plan.image.architecture;
+      this.config.KeyID = key.id;
+      this.config.KeyName = key.name;
+      this.config.IsExistingKey = false;
+      this.config.AdditionalKeyIDs = plan.existingKey ? [plan.existingKey.id] : [];
+
+      this.logger.info(`Waiting for server ${name} (id ${server.id}) to be created and started…`);
+      await client.actions.waitFor(actions, { timeoutMs: this.timeouts.createMs });
+      // Label-selector firewalls and network attachments run as background actions that lock the server.
+      const background = await client.servers.actions(server.id, { status: 'running' });
+      if (background.length > 0) await client.actions.waitFor(background, { timeoutMs: this.timeouts.createMs });
+      const running = await this.waitForStatus(client, server.id, ['running'], this.timeouts.createMs);
+      made.server = running;
+
+      const addr = machineAddresses(running, { usePrivateNetwork: s.usePrivateNetwork, networkIds: plan.networkIds });
+      this.config.IPAddress = addr.ip;
+      this.config.IPv6Address = addr.ipv6;
+
+      if (fwCtx) {
+        this.logger.info(`Registering server ${name} with the cluster firewall…`);
+        await registerNode(fwCtx, running);
+      }
+      this.logger.info(`Server ${name} (id ${server.id}) is running at ${addr.ip}`);
+    } catch (err) {
+      throw await this.rollback(client, name, made, fwCtx, err);
+    }
+  }
+
+  /** Earlier failed attempts may have left a server or keys with our labels; a new attempt starts clean. */
+  private async removeLeftovers(client: HcloudClient, name: string): Promise<void> {
+    const existing = await client.servers.getByName(name);
+    if (existing) {
+      if (!isOwnedBy(existing.labels, name)) {
+        throw new Error(
+          `A server named "${name}" already exists in this Hetzner project and was not created by this driver ` +
+            `(id ${existing.id}); delete or rename it, or use another machine name`,
+        );
+      }
+      this.logger.info(`Removing server ${name} (id ${existing.id}) left by an earlier failed attempt…`);
+      await this.deleteServer(client, existing.id);
+    }
+    for (const key of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
+      this.logger.info(`Removing SSH key ${key.name} left by an earlier attempt…`);
+      await this.deleteKey(client, key.id);
+    }
+  }
+
+  private async uploadKey(client: HcloudClient, name: string, pair: KeyPair, made: Made): Promise<SshKey> {
+    // A unique suffix per attempt: a retried Create never collides with the name of an earlier key.
+    const keyName = `${name.slice(0, 50)}-${randomSuffix()}`;
+    this.logger.info(`Uploading SSH key ${keyName}…`);
+    try {
+      const key = await client.sshKeys.create({
+        name: keyName,
+        public_key: pair.publicKey,
+        labels: ownershipLabels(name, this.config.ClusterID),
+      });
+      made.keyId = key.id;
+      return key;
+    } catch (err) {
+      // The request may have reached the API before its answer was lost: the retry then meets our own key.
+      if (!isHcloudError(err, 'uniqueness_error')) throw err;
+      const existing = await client.sshKeys.getByFingerprint(pair.fingerprint);
+      if (!existing) throw err;
+      if (isOwnedBy(existing.labels, name)) made.keyId = existing.id;
+      this.logger.info(`Reusing SSH key ${existing.name} with the same fingerprint`);
+      return existing;
+    }
+  }
+
+  private async postServer(
+    client: HcloudClient,
+    body: ServerCreateRequest,
+    made: Made,
+  ): Promise<{ server: Server; actions: Action[] }> {
+    try {
+      const r = await client.servers.create(body);
+      made.serverId = r.server.id;
+      return { server: r.server, actions: [r.action, ...(r.next_actions ?? [])] };
+    } catch (err) {
+      // A retried POST whose first attempt succeeded: adopt the server if it is provably ours.
+      if (!isHcloudError(err, 'uniqueness_error')) throw err;
+      const server = await client.servers.getByName(body.name);
+      if (!server || !isOwnedBy(server.labels, body.name)) throw err;
+      made.serverId = server.id;
+      this.logger.info(`Adopting server ${body.name} (id ${server.id}) created by a retried request`);
+      return { server, actions: await client.servers.actions(server.id, { status: 'running' }) };
+    }
+  }
+
+  /**
+   * Removes what this Create made (and any labelled leftovers of this machine), then returns the error to throw:
+   * the original one, extended when the cleanup failed too so the user knows what to delete by hand.
+   */
+  private async rollback(
+    client: HcloudClient,
+    name: string,
+    made: Made,
+    fwCtx: ClusterFirewallContext | null,
+    cause: unknown,
+  ): Promise<Error> {
+    const original = cause instanceof Error ? cause : new Error(String(cause));
+    const reason =
+      original instanceof ActionTimeoutError ? `timed out (${original.message})` : `failed: ${original.message}`;
+    this.logger.warn(`Creating server ${name} ${reason}; removing what was created…`);
+    const failures: string[] = [];
+    let deleted: Server | null = made.server;
+    try {
+      const servers = new Map<number, Server | null>();
+      if (made.serverId) servers.set(made.serverId, made.server);
+      // The answer to POST /servers may have been lost: find the server by its labels and name.
+      for (const srv of await client.servers.list({ label_selector: machineSelector(name) })) {
+        if (srv.name === name) servers.set(srv.id, srv);
+      }
+      for (const [id, srv] of servers) {
+        if (await this.deleteServer(client, id)) this.logger.info(`Deleted server ${name} (id ${id})`);
+        deleted = deleted ?? srv;
+      }
+    } catch (e) {
+      failures.push(`server ${name}: ${(e as Error).message}`);
+    }
+    try {
+      const keyIds = new Set<number>();
+      if (made.keyId) keyIds.add(made.keyId);
+      for (const k of await client.sshKeys.list({ label_selector: machineSelector(name) })) keyIds.add(k.id);
+      for (const id of keyIds) if (await this.deleteKey(client, id)) this.logger.info(`Deleted SSH key ${id}`);
+    } catch (e) {
+      failures.push(`SSH key: ${(e as Error).message}`);
+    }
+    if (fwCtx && made.firewallPrepared) {
+      try {
+        await deregisterNode(fwCtx, deleted);
+      } catch (e) {
+        failures.push(`cluster firewall: ${(e as Error).message}`);
+      }
+    }
+    this.config.ServerID = 0;
+    this.config.KeyID = 0;
+    this.config.IPAddress = '';
+    this.config.IPv6Address = '';
+    if (failures.length === 0) {
+      return new Error(`Creating server ${name} ${reason}. Everything it created has been removed.`, {
+        cause: original,
+      });
+    }
+    return new Error(
+      `Creating server ${name} ${reason}. Cleanup also failed (${failures.join('; ')}); delete the resources ` +
+        `labelled ${machineSelector(name)} in the Hetzner Cloud Console.`,
+      { cause: original },
+    );
+  }
+
+  // ---- remove ---------------------------------------------------------------------------------------------------
+
+  async remove(): Promise<void> {
+    const name = this.config.MachineName;
+    if (!name) throw new Error('Remove: the machine has no name (SetConfigRaw must set MachineName)');
+    const client = this.client();
+    this.logger.info(`Removing server ${name}…`);
+    let removed: Server | null = null;
+
+    if (this.config.ServerID) {
+      const srv = await client.servers.get(this.config.ServerID);
+      if (srv && (isOwnedBy(srv.labels, name) || srv.name === name)) {
+        if (await this.deleteServer(client, srv.id)) this.logger.info(`Deleted server ${name} (id ${srv.id})`);
+        removed = srv;
+      } else if (srv) {
+        this.logger.warn(
+          `Server ${srv.id} is named "${srv.name}" and carries no labels of machine ${name}; leaving it alone`,
+        );
+      }
+    }
+    // Without a stored ID (Create failed before state was saved) or for leftovers: by labels, and the name.
+    for (const srv of await client.servers.list({ label_selector: machineSelector(name) })) {
+      if (srv.name !== name || srv.id === removed?.id) continue;
+      if (await this.deleteServer(client, srv.id)) this.logger.info(`Deleted server ${name} (id ${srv.id})`);
+      removed = removed ?? srv;
+    }
+
+    if (this.config.KeyID && !this.config.IsExistingKey) {
+      const key = await client.sshKeys.get(this.config.KeyID);
+      if (key && (isOwnedBy(key.labels, name) || key.name === name || key.name.startsWith(`${name.slice(0, 50)}-`))) {
+        if (await this.deleteKey(client, key.id)) this.logger.info(`Deleted SSH key ${key.name}`);
+      }
+    }
+    for (const key of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
+      if (await this.deleteKey(client, key.id)) this.logger.info(`Deleted SSH key ${key.name}`);
+    }
+
+    const fwCtx = this.firewallContext(client, []);
+    if (fwCtx) {
+      try {
+        await deregisterNode(fwCtx, removed);
+      } catch (err) {
+        // The machine is gone; failing now would leave Rancher retrying a delete that already happened. The
+        // firewall converges from the cluster's servers on the next node change.
+        this.logger.warn(`Could not update the cluster firewall after removing ${name}: ${(err as Error).message}`);
+      }
+    }
+
+    if (!removed) this.logger.info(`Server ${name} not found; nothing left to delete`);
+    this.config.ServerID = 0;
+    this.config.KeyID = 0;
+  }
+
+  /** Deletes a server and waits for it to be gone. Returns false when it was already gone. */
+  private async deleteServer(client: HcloudClient, id: number): Promise<boolean> {
+    return this.retryBusy(`delete server ${id}`, async () => {
+      try {
+        const action = await client.servers.delete(id);
+        await client.actions.waitFor([action], { timeoutMs: this.timeouts.actionMs });
+        return true;
+      } catch (err) {
+        if (isHcloudError(err, 'not_found')) return false;
+        if (isHcloudError(err, 'protected')) {
+          throw new Error(
+            `Server ${id} has delete protection enabled: turn it off in the Hetzner Cloud Console, then remove the ` +
+              'machine again',
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+    });
+  }
+
+  private async deleteKey(client: HcloudClient, id: number): Promise<boolean> {
+    return this.retryBusy(`delete SSH key ${id}`, async () => {
+      try {
+        await client.sshKeys.delete(id);
+        return true;
+      } catch (err) {
+        if (isHcloudError(err, 'not_found')) return false;
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Retries `locked` and `conflict`: a server is locked while any action runs on it (a create that is still
+   * finishing, a firewall being applied), which ends by itself.
+   */
+  private async retryBusy<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isHcloudError(err, 'locked', 'conflict') || attempt >= this.timeouts.busyAttempts) throw err;
+        this.logger.debug(`${what}: ${err.code}, retrying (attempt ${attempt + 1})`);
+        await this.sleep(this.timeouts.busyRetryMs * attempt);
+      }
+    }
+  }
+
+  // ---- power and state ------------------------------------------------------------------------------------------
+
+  async getState(): Promise<MachineState> {
+    const srv = await this.findServer(this.client());
+    return srv ? stateOfStatus(srv.status) : MachineState.NotFound;
+  }
+
+  async start(): Promise<void> {
+    const client = this.client();
+    const srv = await this.requireServer(client);
+    if (srv.status === 'running') {
+      this.logger.info(`Server ${srv.name} is already running`);
+      return;
+    }
+    this.logger.info(`Starting server ${srv.name}…`);
+    await this.power(client, srv.id, 'poweron');
+    await this.waitForStatus(client, srv.id, ['running'], this.timeouts.actionMs);
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client();
+    const srv = await this.requireServer(client);
+    if (srv.status === 'off') return;
+    this.logger.info(`Shutting down server ${srv.name}…`);
+    const deadline = Date.now() + this.timeouts.shutdownMs;
+    try {
+      await this.power(client, srv.id, 'shutdown', this.timeouts.shutdownMs);
+      await this.waitForStatus(client, srv.id, ['off'], Math.max(0, deadline - Date.now()));
+    } catch (err) {
+      if (!(err instanceof StatusTimeoutError || err instanceof ActionTimeoutError)) throw err;
+      // ACPI shutdown is a request the OS may ignore or take too long over.
+      this.logger.warn(`Server ${srv.name} did not shut down in time; powering it off`);
+      await this.power(client, srv.id, 'poweroff');
+      await this.waitForStatus(client, srv.id, ['off'], this.timeouts.actionMs);
+    }
+  }
+
+  async restart(): Promise<void> {
+    const client = this.client();
+    const srv = await this.requireServer(client);
+    // An ACPI reboot needs a running OS; a server that is off is simply started.
+    const op = srv.status === 'off' ? 'poweron' : 'reboot';
+    this.logger.info(`${op === 'reboot' ? 'Rebooting' : 'Starting'} server ${srv.name}…`);
+    await this.power(client, srv.id, op);
+    await this.waitForStatus(client, srv.id, ['running'], this.timeouts.actionMs);
+  }
+
+  async kill(): Promise<void> {
+    const client = this.client();
+    const srv = await this.requireServer(client);
+    if (srv.status === 'off') {
+      this.logger.info(`Server ${srv.name} is already off`);
+      return;
+    }
+    this.logger.info(`Powering off server ${srv.name}…`);
+    await this.power(client, srv.id, 'poweroff');
+    await this.waitForStatus(client, srv.id, ['off'], this.timeouts.actionMs);
+  }
+
+  private async power(
+    client: HcloudClient,
+    id: number,
+    op: 'poweron' | 'poweroff' | 'shutdown' | 'reboot',
+    timeoutMs = this.timeouts.actionMs,
+  ): Promise<void> {
+    const action = await this.retryBusy(`${op} server ${id}`, () => client.servers[op](id));
+    await client.actions.waitFor([action], { timeoutMs });
+  }
+
+  private async findServer(client: HcloudClient): Promise<Server | null> {
+    const name = this.config.MachineName;
+    if (this.config.ServerID) {
+      const srv = await client.servers.get(this.config.ServerID);
+      if (srv) return srv;
+    }
+    if (!name) return null;
+    const found = (await client.servers.list({ label_selector: machineSelector(name) })).find((s) => s.name === name);
+    if (found) this.config.ServerID = found.id;
+    return found ?? null;
+  }
+
+  private async requireServer(client: HcloudClient): Promise<Server> {
+    const srv = await this.findServer(client);
+    if (!srv) {
+      throw new Error(
+        `Hetzner server for machine ${this.config.MachineName} not found (id ${this.config.ServerID || 'unknown'})`,
+      );
+    }
+    return srv;
+  }
+
+  private async waitForStatus(
+    client: HcloudClient,
+    id: number,
+    wanted: readonly string[],
+    timeoutMs: number,
+  ): Promise<Server> {
+    const deadline = Date.now() + timeoutMs;
+    let delay = this.timeouts.pollInitialMs;
+    for (;;) {
+      const srv = await client.servers.get(id);
+      if (!srv) throw new Error(`Hetzner server ${id} not found while waiting for it to be ${wanted.join(' or ')}`);
+      if (wanted.includes(srv.status)) return srv;
+      if (Date.now() >= deadline) throw new StatusTimeoutError(srv, wanted, timeoutMs);
+      await this.sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
+      delay = Math.min(this.timeouts.pollMaxMs, delay * 1.5);
+    }
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------------------------
+
+  /** Settings from the flags, or, for a later process that only got SetConfigRaw, from the stored config. */
+  private currentSettings(): FlagSettings {
+    if (this.settings) return this.settings;
+    const c = this.config;
+    return {
+      apiToken: c.AccessToken,
+      apiEndpoint: c.APIEndpoint || DEFAULT_API_ENDPOINT,
+      serverType: c.Type,
+      location: c.Location,
+      image: c.Image,
+      usePrivateNetwork: c.UsePrivateNetwork,
+      networks: c.Networks,
+      firewalls: c.Firewalls,
+      createFirewall: c.CreateFirewall,
+      firewallName: c.FirewallName,
+      autoCreateFirewallRules: c.AutoCreateFirewallRules,
+      clusterId: c.ClusterID,
+      existingSshKey: c.ExistingSSHKey,
+      disablePublicIpv4: c.DisablePublic4,
+      disablePublicIpv6: c.DisablePublic6,
+      userData: '',
+      placementGroup: c.PlacementGroup,
+      sshUser: c.SSHUser || DEFAULT_SSH_USER,
+      sshPort: c.SSHPort || DEFAULT_SSH_PORT,
+      serverLabels: Object.entries(c.ServerLabels).map(([k, v]) => `${k}=${v}`),
+      additionalUserData: '',
+    };
+  }
+
+  private client(): HcloudClient {
+    const token = this.config.AccessToken;
+    if (!token) {
+      throw new Error(
+        'No Hetzner API token: set --hetzner-api-token or HETZNER_API_TOKEN (in Rancher: the cloud credential)',
+      );
+    }
+    const endpoint = this.config.APIEndpoint || DEFAULT_API_ENDPOINT;
+    const key = `${endpoint}\n${token}`;
+    if (this.cachedClient?.key !== key) {
+      this.cachedClient = {
+        key,
+        client: new HcloudClient({ ...this.clientOptions, token, endpoint, logger: this.logger }),
+      };
+    }
+    return this.cachedClient.client;
+  }
+
+  private firewallContext(client: HcloudClient, extraFirewallIds: number[]): ClusterFirewallContext | null {
+    const c = this.config;
+    if (!c.ClusterID) return null;
+    return {
+      client,
+      logger: this.logger,
+      clusterId: c.ClusterID,
+      createFirewall: c.CreateFirewall,
+      firewallName: c.FirewallName || undefined,
+      autoCreateRules: c.AutoCreateFirewallRules,
+      machineName: c.MachineName,
+      extraFirewallIds,
+    };
+  }
+}
+
+class StatusTimeoutError extends Error {
+  constructor(server: Server, wanted: readonly string[], timeoutMs: number) {
+    super(
+      `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for server ${server.name} (id ${server.id}) to be ` +
+        `${wanted.join(' or ')}; it is ${server.status}`,
+    );
+  }
+}
+
+/**
+ * HETZNER_DRIVER_POLL_MS shortens every polling interval (actions, status, busy retries), for tests and demos
+ * against the mock API whose actions finish in milliseconds. Unset, the defaults suit the real API.
+ */
+function pollIntervals(ms: number): { timeouts: Partial<DriverTimeouts>; client: Partial<HcloudClientOptions> } {
+  return {
+    timeouts: { pollInitialMs: ms, pollMaxMs: ms * 4, busyRetryMs: ms },
+    client: { poll: { initialMs: ms, maxMs: ms * 4, factor: 1.5 }, backoff: { baseMs: ms, capMs: ms * 20 } },
+  };
+}
+
+function randomSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+function describeImage(plan: CreatePlan): string {
+  return plan.image.name ?? plan.image.description ?? String(plan.image.id);
+}

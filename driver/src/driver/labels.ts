@@ -1,0 +1,85 @@
+// Labels are the state: every resource this driver creates carries managed-by, machine (and cluster) labels, so
+// Remove and Create's rollback find them even when rancher-machine never saved a server ID.
+import { clusterIdLabelValue } from '../firewall';
+
+export const MANAGED_BY_KEY = 'managed-by';
+export const MANAGED_BY_VALUE = 'rancher-machine';
+export const MACHINE_KEY = 'machine';
+export const CLUSTER_KEY = 'cluster';
+const RESERVED_KEYS = new Set([MANAGED_BY_KEY, MACHINE_KEY, CLUSTER_KEY]);
+
+const VALUE_RE = /^(|[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])$/;
+const KEY_NAME_RE = /^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?$/;
+const KEY_PREFIX_RE = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/;
+
+export function isValidLabelValue(v: string): boolean {
+  return VALUE_RE.test(v);
+}
+
+export function isValidLabelKey(k: string): boolean {
+  const slash = k.lastIndexOf('/');
+  if (slash < 0) return KEY_NAME_RE.test(k);
+  const prefix = k.slice(0, slash);
+  if (prefix === 'hetzner.cloud' || prefix.endsWith('.hetzner.cloud')) return false;
+  return KEY_PREFIX_RE.test(prefix) && KEY_NAME_RE.test(k.slice(slash + 1));
+}
+
+/**
+ * Makes any string a valid label value: valid values pass unchanged (so selectors stay readable), anything else is
+ * cleaned and suffixed with a hash of the original. The same function the shared firewall uses for cluster ids, so
+ * both sides agree on the `cluster` label.
+ */
+export function toLabelValue(raw: string): string {
+  return clusterIdLabelValue(raw);
+}
+
+/** The labels that identify a machine's resources: enough to find them again and to prove we made them. */
+export function ownershipLabels(machineName: string, clusterId: string): Record<string, string> {
+  const labels: Record<string, string> = {
+    [MANAGED_BY_KEY]: MANAGED_BY_VALUE,
+    [MACHINE_KEY]: toLabelValue(machineName),
+  };
+  if (clusterId) labels[CLUSTER_KEY] = toLabelValue(clusterId);
+  return labels;
+}
+
+/** Selector for everything this driver made for one machine. */
+export function machineSelector(machineName: string): string {
+  return `${MANAGED_BY_KEY}=${MANAGED_BY_VALUE},${MACHINE_KEY}=${toLabelValue(machineName)}`;
+}
+
+/** True when the labels prove the resource was made by this driver for this machine. */
+export function isOwnedBy(labels: Record<string, string> | undefined | null, machineName: string): boolean {
+  return !!labels && labels[MANAGED_BY_KEY] === MANAGED_BY_VALUE && labels[MACHINE_KEY] === toLabelValue(machineName);
+}
+
+/** Parses `hetzner-server-labels` entries (`key=value`); returns the labels and one message per bad entry. */
+export function parseUserLabels(entries: string[]): { labels: Record<string, string>; problems: string[] } {
+  const labels: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const key = (eq < 0 ? entry : entry.slice(0, eq)).trim();
+    const value = eq < 0 ? '' : entry.slice(eq + 1).trim();
+    if (!isValidLabelKey(key)) {
+      problems.push(
+        `label "${entry}" has an invalid key: keys are up to 63 letters, digits, "-", "_" or "." (optionally ` +
+          `prefixed by a DNS name and "/"), starting and ending with a letter or digit`,
+      );
+      continue;
+    }
+    if (RESERVED_KEYS.has(key)) {
+      problems.push(`label key "${key}" is reserved for the driver's own bookkeeping; choose another key`);
+      continue;
+    }
+    if (!isValidLabelValue(value)) {
+      problems.push(
+        `label "${entry}" has an invalid value: values are up to 63 letters, digits, "-", "_" or ".", starting and ` +
+          'ending with a letter or digit',
+      );
+      continue;
+    }
+    labels[key] = value;
+  }
+  return { labels, problems };
+}

@@ -1,0 +1,294 @@
+// PreCreateCheck's API side: resolves every name the flags mention to the resource Create will use, and reports
+// each problem with the flag at fault and the fix. Reads only; nothing is created here.
+import {
+  type HcloudClient,
+  HcloudError,
+  HcloudNetworkError,
+  HttpStatusError,
+  type Image,
+  isHcloudError,
+  type Location,
+  type PlacementGroup,
+  type ServerType,
+  type SshKey,
+} from '../hcloud';
+import { FLAG, type FlagSettings } from './flags';
+import { isOwnedBy, parseUserLabels } from './labels';
+import { resolveUserData, UserDataError } from './user-data';
+import { checkSettings, type Problem } from './validate';
+
+/** Everything Create needs, resolved to IDs. */
+export interface CreatePlan {
+  location: Location;
+  serverType: ServerType;
+  image: Image;
+  networkIds: number[];
+  firewallIds: number[];
+  placementGroup: PlacementGroup | null;
+  existingKey: SshKey | null;
+  /** Merged user data ('' when none); never logged. */
+  userData: string;
+  userLabels: Record<string, string>;
+}
+
+/** Hetzner's limit of servers in a spread placement group. */
+const PLACEMENT_GROUP_LIMIT = 10;
+
+export async function planCreate(input: {
+  settings: FlagSettings;
+  machineName: string;
+  client: () => HcloudClient;
+}): Promise<{ plan: CreatePlan | null; problems: Problem[] }> {
+  const s = input.settings;
+  const problems = checkSettings(s, input.machineName);
+  const error = (flag: string, message: string) => problems.push({ severity: 'error', flag, message });
+  const warn = (flag: string, message: string) => problems.push({ severity: 'warning', flag, message });
+
+  let userData = '';
+  try {
+    userData = resolveUserData(s.userData, s.additionalUserData).content;
+  } catch (e) {
+    if (!(e instanceof UserDataError)) throw e;
+    error(e.flag, e.message);
+  }
+  if (!s.apiToken) return { plan: null, problems };
+
+  let client: HcloudClient;
+  try {
+    client = input.client();
+  } catch (e) {
+    error(/endpoint/i.test((e as Error).message) ? FLAG.apiEndpoint : FLAG.apiToken, (e as Error).message);
+    return { plan: null, problems };
+  }
+
+  // The first request doubles as the token check; its failure makes every later lookup meaningless.
+  let location: Location | null;
+  try {
+    location = await client.locations.getByName(s.location);
+  } catch (e) {
+    error(...apiProblem(e, s.apiEndpoint));
+    return { plan: null, problems };
+  }
+  if (!location) {
+    error(FLAG.location, `location "${s.location}" does not exist: use one of fsn1, nbg1, hel1, ash, hil or sin`);
+  }
+
+  const lookup = async <T>(flag: string, what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (e) {
+      const [f, m] = apiProblem(e, s.apiEndpoint);
+      error(f === FLAG.apiEndpoint || f === FLAG.apiToken ? f : flag, `looking up ${what}: ${m}`);
+      return undefined;
+    }
+  };
+
+  const [serverType, networks, firewalls, placementGroup, existingKey, sameName] = await Promise.all([
+    lookup(FLAG.serverType, `server type ${s.serverType}`, () => client.serverTypes.getByName(s.serverType)),
+    Promise.all(s.networks.map((n) => lookup(FLAG.networks, `network ${n}`, () => byIdOrName(client.networks, n)))),
+    Promise.all(s.firewalls.map((f) => lookup(FLAG.firewalls, `firewall ${f}`, () => byIdOrName(client.firewalls, f)))),
+    s.placementGroup
+      ? lookup(FLAG.placementGroup, `placement group ${s.placementGroup}`, () =>
+          byIdOrName(client.placementGroups, s.placementGroup),
+        )
+      : Promise.resolve(null),
+    s.existingSshKey
+      ? lookup(FLAG.existingSshKey, `SSH key ${s.existingSshKey}`, () => byIdOrName(client.sshKeys, s.existingSshKey))
+      : Promise.resolve(null),
+    input.machineName
+      ? lookup('machine name', `server ${input.machineName}`, () => client.servers.getByName(input.machineName))
+      : Promise.resolve(null),
+  ]);
+
+  if (serverType === null) {
+    error(
+      FLAG.serverType,
+      `server type "${s.serverType}" does not exist: pick one from the Hetzner Cloud Console, e.g. cx23, cpx31 or cax11`,
+    );
+  } else if (serverType && location) {
+    checkServerType(serverType, location, error);
+  }
+
+  let image: Image | null = null;
+  if (serverType) {
+    image = await lookup(FLAG.image, `image ${s.image}`, () => resolveImage(client, s.image, serverType, error)).then(
+      (i) => i ?? null,
+    );
+    if (image?.deprecated) {
+      warn(FLAG.image, `image ${image.name ?? image.id} is deprecated since ${image.deprecated}; prefer a newer one`);
+    }
+  }
+
+  const networkIds: number[] = [];
+  networks.forEach((n, i) => {
+    if (n === null) {
+      error(FLAG.networks, `network "${s.networks[i]}" does not exist in this project: check its name or ID`);
+    } else if (n) {
+      networkIds.push(n.id);
+      if (location && !n.subnets.some((sub) => sub.network_zone === location.network_zone)) {
+        error(
+          FLAG.networks,
+          `network "${n.name}" has no subnet in network zone ${location.network_zone} of location ` +
+            `${location.name}: add a subnet there or choose a location in the network's zone`,
+        );
+      }
+    }
+  });
+  const firewallIds: number[] = [];
+  firewalls.forEach((f, i) => {
+    if (f === null) {
+      error(FLAG.firewalls, `firewall "${s.firewalls[i]}" does not exist in this project: check its name or ID`);
+    } else if (f) {
+      firewallIds.push(f.id);
+    }
+  });
+  if (placementGroup === null && s.placementGroup) {
+    error(
+      FLAG.placementGroup,
+      `placement group "${s.placementGroup}" does not exist in this project: create a spread group or fix the name`,
+    );
+  } else if (placementGroup && placementGroup.servers.length >= PLACEMENT_GROUP_LIMIT) {
+    error(
+      FLAG.placementGroup,
+      `placement group "${placementGroup.name}" already holds ${placementGroup.servers.length} servers, ` +
+        `Hetzner's maximum for a spread group: use another group`,
+    );
+  }
+  if (existingKey === null && s.existingSshKey) {
+    error(FLAG.existingSshKey, `SSH key "${s.existingSshKey}" does not exist in this project: check its name or ID`);
+  }
+  if (sameName && !isOwnedBy(sameName.labels, input.machineName)) {
+    error(
+      'machine name',
+      `a server named "${input.machineName}" already exists in this project (id ${sameName.id}) and was not ` +
+        'created by this driver: delete or rename it, or use another machine name',
+    );
+  }
+
+  const hasErrors = problems.some((p) => p.severity === 'error');
+  if (hasErrors || !location || !serverType || !image) return { plan: null, problems };
+  return {
+    plan: {
+      location,
+      serverType,
+      image,
+      networkIds,
+      firewallIds,
+      placementGroup: placementGroup ?? null,
+      existingKey: existingKey ?? null,
+      userData,
+      userLabels: parseUserLabels(s.serverLabels).labels,
+    },
+    problems,
+  };
+}
+
+function checkServerType(t: ServerType, loc: Location, error: (flag: string, message: string) => void): void {
+  const sold = t.locations?.length ? t.locations : null;
+  if (sold) {
+    const here = sold.find((l) => l.name === loc.name);
+    if (!here) {
+      error(
+        FLAG.serverType,
+        `server type ${t.name} is not offered in ${loc.name}: choose a location where it is (${sold.map((l) => l.name).join(', ')}) or another type`,
+      );
+      return;
+    }
+    if (here.available === false) {
+      error(
+        FLAG.serverType,
+        `server type ${t.name} is currently sold out in ${loc.name}: choose another type or location`,
+      );
+      return;
+    }
+    if (here.deprecation) {
+      error(
+        FLAG.serverType,
+        `server type ${t.name} is deprecated in ${loc.name} (unavailable after ${here.deprecation.unavailable_after}): choose a current type`,
+      );
+      return;
+    }
+  } else if (t.prices?.length && !t.prices.some((p) => p.location === loc.name)) {
+    error(FLAG.serverType, `server type ${t.name} is not offered in ${loc.name}: choose another type or location`);
+    return;
+  }
+  if (t.deprecated || t.deprecation) {
+    error(FLAG.serverType, `server type ${t.name} is deprecated: choose a current type`);
+  }
+}
+
+/** By ID (all digits), by name for the server type's architecture, or a snapshot/backup by its description. */
+async function resolveImage(
+  client: HcloudClient,
+  value: string,
+  type: ServerType,
+  error: (flag: string, message: string) => void,
+): Promise<Image | null> {
+  const arch = type.architecture;
+  let image: Image | null = null;
+  if (/^\d+$/.test(value)) image = await client.images.get(Number(value));
+  if (!image) {
+    const byName = await client.images.list({ name: value, architecture: arch, include_deprecated: true });
+    image = byName[0] ?? null;
+  }
+  if (!image) {
+    const own = await client.images.list({ type: ['snapshot', 'backup'], architecture: arch });
+    image = own.find((i) => i.description === value) ?? null;
+  }
+  if (!image) {
+    const other = await client.images.list({ name: value, include_deprecated: true });
+    if (other.length > 0) {
+      error(
+        FLAG.image,
+        `image "${value}" exists only for ${other.map((i) => i.architecture).join('/')}, but server type ` +
+          `${type.name} is ${arch}: choose an ${arch} image or a ${other[0]!.architecture} server type`,
+      );
+    } else {
+      error(FLAG.image, `image "${value}" does not exist: use a name such as ubuntu-24.04, or a snapshot ID`);
+    }
+    return null;
+  }
+  if (image.architecture !== arch) {
+    error(
+      FLAG.image,
+      `image ${image.name ?? image.id} is built for ${image.architecture}, but server type ${type.name} is ${arch}: ` +
+        'choose a matching image or server type',
+    );
+    return null;
+  }
+  if (image.status !== 'available') {
+    error(FLAG.image, `image ${image.name ?? image.id} is ${image.status}, not available: wait or choose another`);
+    return null;
+  }
+  return image;
+}
+
+async function byIdOrName<T>(
+  api: { get(id: number): Promise<T | null>; getByName(name: string): Promise<T | null> },
+  value: string,
+): Promise<T | null> {
+  if (/^\d+$/.test(value)) {
+    const byId = await api.get(Number(value));
+    if (byId) return byId;
+  }
+  return api.getByName(value);
+}
+
+/** Turns an API failure into the flag the user must fix and a message saying how. */
+function apiProblem(e: unknown, endpoint: string): [string, string] {
+  if (isHcloudError(e, 'unauthorized')) {
+    return [
+      FLAG.apiToken,
+      'the Hetzner API rejected the token (unauthorized): create a new read & write token in the Cloud Console ' +
+        'and update the credential',
+    ];
+  }
+  if (isHcloudError(e, 'forbidden', 'token_readonly')) {
+    return [FLAG.apiToken, `the token may not do this (${(e as HcloudError).code}): use a read & write token`];
+  }
+  if (e instanceof HcloudNetworkError || e instanceof HttpStatusError) {
+    return [FLAG.apiEndpoint, `cannot talk to the Hetzner API at ${endpoint}: ${(e as Error).message}`];
+  }
+  if (e instanceof HcloudError) return [FLAG.apiToken, e.message];
+  return [FLAG.apiEndpoint, (e as Error).message ?? String(e)];
+}

@@ -1,0 +1,100 @@
+// Shared set-up for the driver tests: a fast mock API, an in-process driver with short timeouts, and views of
+// what the mock holds for one machine.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type MockOptions, type MockServer, startMock } from 'hcloud-mock';
+import { type DriverTimeouts, HetznerDriver } from '../../src/driver';
+import type { FlagValue, Logger } from '../../src/driver/interface';
+
+export const TOKEN = 'test-token-0123456789';
+
+export async function fastMock(opts: MockOptions = {}): Promise<MockServer> {
+  return startMock({ defaultActionMs: 20, labelSelectorPropagationMs: 10, rateLimit: false, ...opts });
+}
+
+export interface CapturedLogger extends Logger {
+  lines: string[];
+  text(): string;
+}
+
+export function captureLogger(): CapturedLogger {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    debug: (m) => lines.push(`debug ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+    text: () => lines.join('\n'),
+  };
+}
+
+export const FAST_TIMEOUTS: Partial<DriverTimeouts> = {
+  pollInitialMs: 10,
+  pollMaxMs: 40,
+  busyRetryMs: 10,
+  createMs: 5_000,
+  actionMs: 5_000,
+  shutdownMs: 3_000,
+};
+
+export function newDriver(opts: { logger?: Logger; env?: NodeJS.ProcessEnv; timeouts?: Partial<DriverTimeouts> } = {}) {
+  const logger = opts.logger ?? captureLogger();
+  return new HetznerDriver({
+    logger,
+    env: opts.env ?? {},
+    timeouts: { ...FAST_TIMEOUTS, ...opts.timeouts },
+    clientOptions: { poll: { initialMs: 10, maxMs: 40, factor: 1.5 }, backoff: { baseMs: 5, capMs: 20 } },
+  });
+}
+
+export function tempStore(): string {
+  return mkdtempSync(join(tmpdir(), 'hetzner-driver-'));
+}
+
+export function configJson(machineName: string, storePath: string, extra: Record<string, unknown> = {}): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({
+      IPAddress: '',
+      IPv6Address: '',
+      MachineName: machineName,
+      SSHUser: '',
+      SSHPort: 0,
+      SSHKeyPath: '',
+      StorePath: storePath,
+      SwarmMaster: false,
+      SwarmHost: '',
+      SwarmDiscovery: '',
+      ...extra,
+    }),
+  );
+}
+
+export function flags(mock: MockServer, values: Record<string, FlagValue> = {}): Map<string, FlagValue> {
+  return new Map<string, FlagValue>(
+    Object.entries({ 'hetzner-api-token': TOKEN, 'hetzner-api-endpoint': mock.url, ...values }),
+  );
+}
+
+/** A driver configured for `name`, ready for PreCreateCheck/Create. */
+export async function configuredDriver(
+  mock: MockServer,
+  name: string,
+  values: Record<string, FlagValue> = {},
+  opts: { logger?: Logger; timeouts?: Partial<DriverTimeouts>; store?: string } = {},
+) {
+  const d = newDriver(opts);
+  await d.setConfigRaw(configJson(name, opts.store ?? tempStore()));
+  await d.setConfigFromFlags(flags(mock, values));
+  return d;
+}
+
+/** Servers and SSH keys in the mock that belong to machine `name` (by name or by our machine label). */
+export function resourcesOf(mock: MockServer, name: string) {
+  const servers = [...mock.state.servers.values()].filter((s) => s.name === name || s.labels.machine === name);
+  const keys = [...mock.state.sshKeys.values()].filter(
+    (k) => k.name.startsWith(`${name}-`) || k.labels.machine === name,
+  );
+  return { servers, keys };
+}

@@ -1,0 +1,180 @@
+// The lifecycle THROUGH THE PLUGIN PROTOCOL: our plugin process (or the built binary when HETZNER_DRIVER_BINARY is
+// set), driven as rancher-machine drives it, against the mock API.
+import type { MockServer } from 'hcloud-mock';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFlags } from '../../src/driver';
+import type { FlagValue } from '../../src/driver/interface';
+import { MachineState } from '../../src/driver/interface';
+import { PluginClient } from '../../src/plugin/client';
+import { pluginCommand } from '../fixtures/plugin-command';
+import { fastMock, resourcesOf, TOKEN, tempStore } from './helpers';
+
+let mock: MockServer;
+beforeAll(async () => {
+  mock = await fastMock({ tokens: [TOKEN] });
+});
+afterAll(async () => {
+  await mock?.stop();
+});
+
+interface Session {
+  client: PluginClient;
+  out: string[];
+  err: string[];
+}
+
+async function spawnPlugin(env: Record<string, string> = {}): Promise<Session> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { command, args } = pluginCommand();
+  const client = await PluginClient.spawn({
+    command,
+    args,
+    env: { ...process.env, HETZNER_DRIVER_POLL_MS: '20', ...env },
+    onStdout: (l) => out.push(l),
+    onStderr: (l) => err.push(l),
+    addressTimeoutMs: 20_000,
+    heartbeatIntervalMs: 2_000,
+  });
+  expect(await client.getVersion()).toBe(1);
+  return { client, out, err };
+}
+
+/** What rancher-machine's getDriverOpts sends: every flag's default, our values, and its own create flags. */
+async function driverOpts(client: PluginClient, values: Record<string, FlagValue>): Promise<Map<string, FlagValue>> {
+  const opts = new Map<string, FlagValue>();
+  for (const f of await client.getCreateFlags()) opts.set(f.name, f.kind === 'bool' ? false : f.value);
+  opts.set('swarm-master', false);
+  opts.set('engine-install-url', 'https://get.docker.com');
+  opts.set('hetzner-api-endpoint', mock.url);
+  for (const [k, v] of Object.entries(values)) opts.set(k, v);
+  return opts;
+}
+
+function baseConfig(name: string, store: string) {
+  return {
+    IPAddress: '',
+    MachineName: name,
+    SSHUser: '',
+    SSHPort: 0,
+    SSHKeyPath: '',
+    StorePath: store,
+    SwarmMaster: false,
+    SwarmHost: '',
+    SwarmDiscovery: '',
+  };
+}
+
+/** create → Running → stop → start → restart → kill in one process; remove in a second one, as `rm` does. */
+async function lifecycle(name: string, values: Record<string, FlagValue>) {
+  const store = tempStore();
+  const s = await spawnPlugin({ HETZNER_API_TOKEN: TOKEN });
+  const { client } = s;
+  try {
+    await client.setConfigRaw(baseConfig(name, store));
+    expect(await client.getMachineName()).toBe(name);
+    expect(await client.driverName()).toBe('hetzner');
+    await client.setConfigFromFlags(await driverOpts(client, values));
+    await client.preCreateCheck();
+    await client.create();
+    const saved = await client.getConfigRawBytes();
+    expect(await client.getState()).toBe(MachineState.Running);
+    const ip = await client.getIP();
+    expect(await client.getSSHHostname()).toBe(ip);
+    expect(await client.getSSHKeyPath()).toBe(`${store}/machines/${name}/id_rsa`);
+    await client.stop();
+    expect(await client.getState()).toBe(MachineState.Stopped);
+    await client.start();
+    expect(await client.getState()).toBe(MachineState.Running);
+    await client.restart();
+    expect(await client.getState()).toBe(MachineState.Running);
+    await client.kill();
+    expect(await client.getState()).toBe(MachineState.Stopped);
+    await client.close();
+    expect(s.out.some((l) => l.includes(`Creating server ${name} (`))).toBe(true);
+    expect([...s.out, ...s.err].join('\n')).not.toContain(TOKEN);
+
+    const rm = await spawnPlugin({ HETZNER_API_TOKEN: TOKEN });
+    await rm.client.setConfigRaw(saved);
+    await rm.client.remove();
+    expect(await rm.client.getState()).toBe(MachineState.NotFound);
+    await rm.client.close();
+    expect(resourcesOf(mock, name)).toEqual({ servers: [], keys: [] });
+    return { ip };
+  } finally {
+    await client.killProcess().catch(() => {});
+  }
+}
+
+// Plugin processes start slowly on a loaded machine (tsx compiles the driver on the fly).
+const PLUGIN_TEST_TIMEOUT = 120_000;
+
+describe('plugin protocol lifecycle', () => {
+  it(
+    'default flags, and IPv4 off',
+    async () => {
+      const [a, b] = await Promise.all([
+        lifecycle('pl-default', {}),
+        lifecycle('pl-v6', { 'hetzner-disable-public-ipv4': true }),
+      ]);
+      expect(a.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      expect(b.ip).toMatch(/::1$/);
+    },
+    PLUGIN_TEST_TIMEOUT,
+  );
+
+  it(
+    'private network, and existing SSH key + placement group + firewalls + labels',
+    async () => {
+      const [a] = await Promise.all([
+        lifecycle('pl-private', { 'hetzner-use-private-network': true, 'hetzner-networks': ['private'] }),
+        lifecycle('pl-extras', {
+          'hetzner-existing-ssh-key': 'admin',
+          'hetzner-placement-group': 'spread-demo',
+          'hetzner-firewalls': ['default-web'],
+          'hetzner-server-labels': ['env=test'],
+          'hetzner-cluster-id': 'c-plugin',
+        }),
+      ]);
+      expect(a.ip).toMatch(/^10\.0\./);
+    },
+    PLUGIN_TEST_TIMEOUT,
+  );
+
+  it(
+    'Remove after a Create whose state was never saved cleans up by label; errors reach the client',
+    async () => {
+      const store = tempStore();
+      const s = await spawnPlugin({ HETZNER_API_TOKEN: TOKEN });
+      await s.client.setConfigRaw(baseConfig('pl-nostate', store));
+      await s.client.setConfigFromFlags(await driverOpts(s.client, {}));
+      await s.client.create();
+      await s.client.close();
+      expect(resourcesOf(mock, 'pl-nostate').servers).toHaveLength(1);
+
+      const rm = await spawnPlugin({ HETZNER_API_TOKEN: TOKEN, HETZNER_API_ENDPOINT: mock.url });
+      await rm.client.setConfigRaw(baseConfig('pl-nostate', store));
+      await rm.client.remove();
+      expect(resourcesOf(mock, 'pl-nostate')).toEqual({ servers: [], keys: [] });
+      await expect(rm.client.start()).rejects.toThrow(/not found/);
+      await rm.client.close();
+    },
+    PLUGIN_TEST_TIMEOUT,
+  );
+
+  it(
+    'PreCreateCheck errors arrive as the RPC error string',
+    async () => {
+      const s = await spawnPlugin({ HETZNER_API_TOKEN: TOKEN });
+      expect(await s.client.getCreateFlags()).toEqual(createFlags());
+      await s.client.setConfigRaw(baseConfig('pl-bad', tempStore()));
+      await s.client.setConfigFromFlags(await driverOpts(s.client, { 'hetzner-server-type': 'cx999' }));
+      await expect(s.client.preCreateCheck()).rejects.toThrow(
+        /hetzner-server-type: server type "cx999" does not exist/,
+      );
+      await s.client.close();
+      expect(resourcesOf(mock, 'pl-bad')).toEqual({ servers: [], keys: [] });
+    },
+    PLUGIN_TEST_TIMEOUT,
+  );
+});
