@@ -2,7 +2,7 @@
 // `pnpm test`: lint, type-check, then every test suite (driver, mock, scripts; the extension's own when present).
 // Extra arguments go to vitest, e.g. `pnpm test driver/test/gob` to run a subset.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,11 +22,38 @@ function step(title, cmd, cmdArgs, options = {}) {
   console.log(`✓ ${title} (${secs}s)`);
 }
 
+function testFilesUsing(dir, pattern) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+    .map((e) => join(e.parentPath ?? e.path, e.name))
+    .filter((file) => pattern.test(readFileSync(file, 'utf8')))
+    .map((file) => file.slice(root.length + 1))
+    .sort();
+}
+
 if (args.length === 0) {
   step('lint and format (biome)', bin('biome'), ['check', '.']);
   step('type-check (tsc)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 }
 step('tests (vitest)', bin('vitest'), ['run', ...args]);
+if (args.length === 0) {
+  // Black box: every test file that starts our plugin through pluginCommand() (driver/test/fixtures/plugin-command.ts)
+  // runs again against the release executable, so runtime differences between Node and the compiled binary fail CI.
+  const files = testFilesUsing(join(root, 'driver', 'test'), /\bpluginCommand\(/);
+  const build = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/test/helpers/driver-binary.ts')], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (build.status !== 0) {
+    console.error('✗ building the driver executable for the black-box pass failed');
+    process.exit(1);
+  }
+  const binary = build.stdout.trim();
+  step(`tests against the built executable (${files.length} files, black box)`, bin('vitest'), ['run', ...files], {
+    env: { ...process.env, HETZNER_DRIVER_BINARY: binary },
+  });
+}
 if (args.length === 0 && existsSync(join(root, 'extension', 'package.json'))) {
   step('extension: tests', process.execPath, [join(root, 'scripts', 'extension.mjs'), 'test']);
 }

@@ -1,0 +1,101 @@
+// Builds the driver executable once for the test run (or uses HETZNER_DRIVER_BINARY when CI hands one in).
+// Test files run in parallel workers, so the build is guarded by a lock directory and reused while it is newer than
+// every source file it was built from.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const outDir = join(repoRoot, '.tmp', 'test-bin');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** What `--version` of a fresh build prints: the driver package's version and the checked-out commit. */
+export function expectedBuildInfo(): { version: string; commit: string } {
+  const version = JSON.parse(readFileSync(join(repoRoot, 'driver', 'package.json'), 'utf8')).version as string;
+  const r = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' });
+  return { version, commit: r.status === 0 ? r.stdout.trim() : 'unknown' };
+}
+
+const stampOf = (binary: string) => `${binary}.stamp`;
+const stampText = () => JSON.stringify(expectedBuildInfo());
+
+function isFresh(binary: string): boolean {
+  if (!existsSync(binary) || !existsSync(stampOf(binary))) return false;
+  // A new commit or version changes what the binary embeds, even when no source file changed.
+  if (readFileSync(stampOf(binary), 'utf8') !== stampText()) return false;
+  const built = statSync(binary).mtimeMs;
+  return (
+    built > newestSource(join(repoRoot, 'driver', 'src')) &&
+    built > statSync(join(repoRoot, 'driver', 'package.json')).mtimeMs &&
+    built > statSync(join(repoRoot, 'scripts', 'build.mjs')).mtimeMs
+  );
+}
+
+async function withLock<T>(fn: () => T): Promise<T> {
+  const lock = join(repoRoot, '.tmp', 'test-bin.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than the deadline belongs to a build that died; take it over.
+      const held = statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error('timed out waiting for another test worker to build the driver');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Path of the driver executable for `arch`, built from the current sources if needed. */
+export async function driverBinary(arch: 'amd64' | 'arm64' = 'amd64'): Promise<string> {
+  if (arch === 'amd64' && process.env.HETZNER_DRIVER_BINARY) return process.env.HETZNER_DRIVER_BINARY;
+  const binary = join(
+    outDir,
+    arch === 'amd64' ? 'docker-machine-driver-hetzner' : 'docker-machine-driver-hetzner-linux-arm64',
+  );
+  if (isFresh(binary)) return binary;
+  return withLock(() => {
+    if (isFresh(binary)) return binary;
+    // Taken before building, so that a commit made meanwhile makes the next run rebuild.
+    const stamp = stampText();
+    const r = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'scripts', 'build.mjs'), '--driver-only', '--no-archive', '--arch', arch, '--out-dir', outDir],
+      { cwd: repoRoot, encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`building the driver failed:\n${r.stdout}\n${r.stderr}`);
+    writeFileSync(stampOf(binary), stamp);
+    return binary;
+  });
+}
+
+// `node --import tsx scripts/test/helpers/driver-binary.ts [amd64|arm64]` prints the path (scripts/test.mjs uses it
+// for the black-box pass, sharing the build and its cache with the test files).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const arch = process.argv[2] === 'arm64' ? 'arm64' : 'amd64';
+  driverBinary(arch).then(
+    (path) => process.stdout.write(`${path}\n`),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
