@@ -1,0 +1,314 @@
+// The three lifecycle steps behind index.ts: find-or-create before the server exists, register once it runs,
+// deregister (and delete the firewall when the last create-firewall node is gone) after it is deleted.
+import { isHcloudError } from '../hcloud/errors';
+import type { Firewall, FirewallResource } from '../hcloud/resources/firewall';
+import type { FirewallApiClient, ServerLike } from './api';
+import { FirewallLimitError, nodeSources } from './desired';
+import type { ClusterFirewallContext } from './index';
+import {
+  CLUSTER_LABEL,
+  clusterIdLabelValue,
+  clusterLabels,
+  defaultFirewallName,
+  FIREWALL_SELECTOR_LABEL,
+  labelSelector,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  matchesSelector,
+} from './labels';
+import {
+  backoffDelay,
+  DEFAULT_RECONCILE_OPTIONS,
+  isTransient,
+  reconcileFirewall,
+  withTransientRetry,
+} from './reconcile';
+import { baseTemplateRules, MAX_FIREWALLS_PER_SERVER, parseAdminCidrs, type RuleOptions } from './rules';
+
+/** How often the firewall delete is retried while Hetzner still reports it in use (terraform uses 10). */
+const DELETE_ATTEMPTS = 10;
+/** Find-or-create rounds when the firewall vanishes under us (deleted by the last leaving node). */
+const REGISTER_ROUNDS = 3;
+
+function selectorLabelValue(ctx: ClusterFirewallContext): string {
+  return clusterIdLabelValue(ctx.clusterId);
+}
+
+/** The label selector by which the shared firewall reaches (only) create-firewall nodes. */
+export function firewallSelector(ctx: ClusterFirewallContext): string {
+  return `${FIREWALL_SELECTOR_LABEL}=${selectorLabelValue(ctx)}`;
+}
+
+/** The label selector of all the cluster's nodes: ground truth for the internal rules. */
+export function clusterServerSelector(ctx: ClusterFirewallContext): string {
+  return labelSelector(clusterLabels(ctx.clusterId));
+}
+
+function retry<T>(ctx: ClusterFirewallContext, what: string, fn: () => Promise<T>): Promise<T> {
+  return withTransientRetry(ctx.logger, what, fn, ctx.reconcile);
+}
+
+function ruleOptions(ctx: ClusterFirewallContext): RuleOptions {
+  return { cni: ctx.cni, adminCidrs: ctx.adminCidrs ? parseAdminCidrs(ctx.adminCidrs) : undefined };
+}
+
+function firewallName(ctx: ClusterFirewallContext): string {
+  return ctx.firewallName?.trim() || defaultFirewallName(ctx.clusterId);
+}
+
+function requireClusterId(ctx: ClusterFirewallContext): void {
+  if (!ctx.clusterId.trim()) {
+    throw new Error('create-firewall needs a cluster id: set --hetzner-cluster-id so nodes can share one firewall');
+  }
+}
+
+/** The cluster's firewall among `all`: by name when one is configured, else by the cluster labels (lowest id). */
+function pickFirewall(ctx: ClusterFirewallContext, all: readonly Firewall[]): Firewall | null {
+  if (ctx.firewallName?.trim()) return all.find((f) => f.name === firewallName(ctx)) ?? null;
+  const wanted = clusterLabels(ctx.clusterId);
+  const matches = all
+    .filter((f) => f.labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE && f.labels[CLUSTER_LABEL] === wanted[CLUSTER_LABEL])
+    .sort((a, b) => a.id - b.id);
+  if (matches.length > 1) {
+    ctx.logger.warn(
+      `found ${matches.length} firewalls labelled for cluster ${wanted[CLUSTER_LABEL]} ` +
+        `(${matches.map((f) => `${f.name} #${f.id}`).join(', ')}); using the oldest, #${matches[0]!.id}`,
+    );
+  }
+  return matches[0] ?? null;
+}
+
+async function findFirewall(ctx: ClusterFirewallContext): Promise<Firewall | null> {
+  if (ctx.firewallName?.trim()) return ctx.client.firewalls.getByName(firewallName(ctx));
+  return pickFirewall(ctx, await ctx.client.firewalls.list({ label_selector: clusterServerSelector(ctx) }));
+}
+
+/** Find the shared firewall or create it; a concurrent create (name taken) falls back to finding it. */
+async function findOrCreateFirewall(ctx: ClusterFirewallContext, known?: readonly Firewall[]): Promise<Firewall> {
+  const existing = known ? pickFirewall(ctx, known) : await findFirewall(ctx);
+  if (existing) {
+    await ensureSelector(ctx, existing);
+    return existing;
+  }
+  const name = firewallName(ctx);
+  try {
+    const { firewall } = await ctx.client.firewalls.create({
+      name,
+      labels: clusterLabels(ctx.clusterId),
+      // Public and outbound rules from the start: SSH must be open when the first node boots behind the firewall.
+      rules: ctx.autoCreateRules ? baseTemplateRules(ruleOptions(ctx)) : [],
+      apply_to: [{ type: 'label_selector', label_selector: { selector: firewallSelector(ctx) } }],
+    });
+    ctx.logger.info(`created cluster firewall ${name} (#${firewall.id})`);
+    return firewall;
+  } catch (e) {
+    if (!isHcloudError(e, 'uniqueness_error')) throw e;
+    const raced = await findFirewall(ctx);
+    if (!raced) {
+      throw new Error(
+        `a firewall named "${name}" already exists but does not carry the labels of cluster ` +
+          `${clusterIdLabelValue(ctx.clusterId)}; choose another --hetzner-firewall-name or delete that firewall`,
+      );
+    }
+    ctx.logger.debug(`firewall ${name} was created concurrently by another node; using #${raced.id}`);
+    await ensureSelector(ctx, raced);
+    return raced;
+  }
+}
+
+/** The label selector is what keeps the firewall on every create-firewall node; restore it if it was removed. */
+async function ensureSelector(ctx: ClusterFirewallContext, fw: Firewall): Promise<void> {
+  const selector = firewallSelector(ctx);
+  const has = fw.applied_to.some((a) => a.type === 'label_selector' && a.label_selector.selector === selector);
+  if (has) return;
+  try {
+    await ctx.client.firewalls.applyToResources(fw.id, [{ type: 'label_selector', label_selector: { selector } }]);
+  } catch (e) {
+    if (!isHcloudError(e, 'firewall_already_applied')) throw e;
+  }
+}
+
+/** Hetzner allows 5 firewalls per server, counting label-selector firewalls that match its labels. */
+function checkFirewallCount(
+  ctx: ClusterFirewallContext,
+  all: readonly Firewall[],
+  prospectiveLabels: Readonly<Record<string, string>>,
+  ours: number | null,
+): void {
+  const reaching = new Map<number, string>();
+  for (const id of ctx.extraFirewallIds ?? []) reaching.set(id, all.find((f) => f.id === id)?.name ?? `#${id}`);
+  for (const f of all) {
+    const bySelector = f.applied_to.some(
+      (a) => a.type === 'label_selector' && matchesSelector(a.label_selector.selector, prospectiveLabels),
+    );
+    if (bySelector) reaching.set(f.id, f.name);
+  }
+  const total = reaching.size + (ours !== null && !reaching.has(ours) ? 1 : 0);
+  if (total > MAX_FIREWALLS_PER_SERVER) {
+    throw new FirewallLimitError(
+      'firewalls-per-server',
+      `machine ${ctx.machineName} would get ${total} firewalls, but Hetzner allows ${MAX_FIREWALLS_PER_SERVER} per ` +
+        `server (label-selector firewalls that match its labels count too): ${[...reaching.values()].join(', ')}` +
+        `${ours !== null ? ' and the cluster firewall' : ''}. Pass fewer --hetzner-firewalls or narrow those selectors`,
+    );
+  }
+}
+
+export async function prepare(
+  ctx: ClusterFirewallContext,
+): Promise<{ firewallIds: number[]; serverLabels: Record<string, string> }> {
+  const extra = ctx.extraFirewallIds ?? [];
+  if (!ctx.createFirewall) {
+    if (extra.length > 0) {
+      const labels = ctx.serverLabels ?? {
+        ...clusterLabels(ctx.clusterId),
+        machine: clusterIdLabelValue(ctx.machineName),
+      };
+      const all = await retry(ctx, 'listing firewalls', () => ctx.client.firewalls.list());
+      checkFirewallCount(ctx, all, labels, null);
+    }
+    return { firewallIds: [], serverLabels: {} };
+  }
+  requireClusterId(ctx);
+  const serverLabels = { [FIREWALL_SELECTOR_LABEL]: selectorLabelValue(ctx) };
+  const prospective = {
+    ...(ctx.serverLabels ?? { ...clusterLabels(ctx.clusterId), machine: clusterIdLabelValue(ctx.machineName) }),
+    ...serverLabels,
+  };
+  // One list serves both the lookup and the 5-firewalls check; checked before creating anything.
+  const all = await retry(ctx, 'listing firewalls', () => ctx.client.firewalls.list());
+  const known = pickFirewall(ctx, all);
+  checkFirewallCount(ctx, all, prospective, known?.id ?? -1);
+  // The list is only fresh for the first try; after a failure (maybe a create that did happen) look again.
+  let fresh: readonly Firewall[] | undefined = all;
+  const fw = await retry(ctx, 'finding or creating the cluster firewall', () => {
+    const knownNow = fresh;
+    fresh = undefined;
+    return findOrCreateFirewall(ctx, knownNow);
+  });
+  // Passing the id in POST /servers protects the node from its first boot; the selector label keeps it there
+  // (and re-applies a re-created firewall) without any per-server attach call.
+  return { firewallIds: [fw.id], serverLabels };
+}
+
+export async function register(ctx: ClusterFirewallContext, server: ServerLike): Promise<void> {
+  if (!ctx.clusterId.trim()) return;
+  for (let round = 0; round < REGISTER_ROUNDS; round++) {
+    const fw = await retry(ctx, 'finding the cluster firewall', () =>
+      ctx.createFirewall ? findOrCreateFirewall(ctx) : findFirewall(ctx),
+    );
+    if (!fw) {
+      ctx.logger.info(
+        `no shared firewall found for cluster ${clusterIdLabelValue(ctx.clusterId)}; ` +
+          `${ctx.machineName} is not registered in any firewall`,
+      );
+      return;
+    }
+    const result = await reconcileFirewall(
+      ctx.client,
+      ctx.logger,
+      {
+        firewallId: fw.id,
+        clusterSelector: clusterServerSelector(ctx),
+        change: { kind: 'join', server },
+        autoCreateRules: ctx.autoCreateRules,
+        ruleOptions: ruleOptions(ctx),
+      },
+      ctx.reconcile,
+    );
+    if (result.found) {
+      const mine = nodeSources(server);
+      ctx.logger.info(
+        `registered ${mine.join(', ') || 'no public address'} of ${ctx.machineName} in cluster firewall ${fw.name} ` +
+          `(${result.sources.length} node CIDRs, ${result.writes} writes)`,
+      );
+      return;
+    }
+    // Deleted under us by the last leaving create-firewall node; look again (create-firewall nodes re-create it).
+    ctx.logger.debug(`cluster firewall #${fw.id} disappeared while registering ${ctx.machineName}; looking again`);
+  }
+  throw new Error(
+    `could not register ${ctx.machineName} in the cluster firewall: it was deleted ${REGISTER_ROUNDS} times while ` +
+      'registering (is another cluster removing all its nodes right now?)',
+  );
+}
+
+export async function deregister(ctx: ClusterFirewallContext, server: ServerLike | null): Promise<void> {
+  if (!ctx.clusterId.trim()) return;
+  const fw = await retry(ctx, 'finding the cluster firewall', () => findFirewall(ctx));
+  if (!fw) {
+    ctx.logger.debug(`no shared firewall for cluster ${clusterIdLabelValue(ctx.clusterId)}; nothing to deregister`);
+    return;
+  }
+  if (ctx.createFirewall) {
+    const holders = await retry(ctx, 'listing create-firewall nodes', () =>
+      ctx.client.servers.list({ label_selector: firewallSelector(ctx) }),
+    );
+    const remaining = holders.filter((s) => s.status !== 'deleting' && s.id !== server?.id);
+    if (remaining.length === 0) {
+      await deleteFirewall(ctx, fw);
+      return;
+    }
+  }
+  const result = await reconcileFirewall(
+    ctx.client,
+    ctx.logger,
+    {
+      firewallId: fw.id,
+      clusterSelector: clusterServerSelector(ctx),
+      change: server ? { kind: 'leave', server } : null,
+      autoCreateRules: ctx.autoCreateRules,
+      ruleOptions: ruleOptions(ctx),
+    },
+    ctx.reconcile,
+  );
+  if (result.found) {
+    ctx.logger.info(
+      `removed ${ctx.machineName} from cluster firewall ${fw.name} (${result.sources.length} node CIDRs left)`,
+    );
+  }
+}
+
+function asResource(a: Firewall['applied_to'][number]): FirewallResource {
+  return a.type === 'server'
+    ? { type: 'server', server: { id: a.server.id } }
+    : { type: 'label_selector', label_selector: { selector: a.label_selector.selector } };
+}
+
+/** Detach everything, then delete; `resource_in_use` while detachments settle is retried with backoff. */
+async function deleteFirewall(ctx: ClusterFirewallContext, initial: Firewall): Promise<void> {
+  const o = { ...DEFAULT_RECONCILE_OPTIONS, ...ctx.reconcile };
+  const client: FirewallApiClient = ctx.client;
+  let lastError = '';
+  for (let attempt = 0; attempt < DELETE_ATTEMPTS; attempt++) {
+    if (attempt > 0) await o.sleep(backoffDelay(attempt - 1, o));
+    try {
+      // Re-read each time: detachments settle, and another leaving node may have deleted it already.
+      const fw = attempt === 0 ? initial : await client.firewalls.get(initial.id);
+      if (!fw) return;
+      if (fw.applied_to.length > 0) {
+        try {
+          const actions = await client.firewalls.removeFromResources(fw.id, fw.applied_to.map(asResource));
+          await client.actions.waitFor(actions, { timeoutMs: o.actionTimeoutMs });
+        } catch (e) {
+          // A server deleted meanwhile is already detached.
+          if (!isHcloudError(e, 'firewall_resource_not_found')) throw e;
+        }
+      }
+      await client.firewalls.delete(fw.id);
+      ctx.logger.info(
+        `deleted cluster firewall ${fw.name} (#${fw.id}): no create-firewall node of the cluster remains`,
+      );
+      return;
+    } catch (e) {
+      if (isHcloudError(e, 'not_found')) return;
+      if (!isHcloudError(e, 'resource_in_use') && !isTransient(e)) throw e;
+      lastError = e instanceof Error ? e.message : String(e);
+      ctx.logger.debug(`deleting firewall #${initial.id} failed (${lastError}); retrying`);
+    }
+  }
+  throw new Error(
+    `could not delete the cluster firewall #${initial.id} after ${DELETE_ATTEMPTS} attempts: ${lastError}. ` +
+      'Delete it in the Hetzner console once no server uses it',
+  );
+}

@@ -1,0 +1,192 @@
+// The apply loop: observe ground truth, compute, write with set_rules, wait, observe again, and retry with
+// jittered backoff until what the API holds equals what ground truth asks for. There is no compare-and-swap, so
+// correctness comes from the last step: every writer's final check re-reads both the firewall and the server list
+// after its own write, so a stale write made by anyone is seen (and rewritten) by whoever made it or wrote after it.
+import type { Logger } from '../driver/interface';
+import { ActionError, ActionTimeoutError, HcloudError, HcloudNetworkError, HttpStatusError } from '../hcloud/errors';
+import { defaultSleep } from '../hcloud/http/types';
+import type { Firewall, FirewallRuleRequest } from '../hcloud/resources/firewall';
+import type { FirewallApiClient, ServerLike } from './api';
+import { desiredRules, type NodeChange } from './desired';
+import { type RuleOptions, rulesEqual } from './rules';
+
+export interface ReconcileOptions {
+  /** First backoff, then ×factor per retry up to maxDelayMs, each ±jitter (a fraction). */
+  baseDelayMs: number;
+  factor: number;
+  maxDelayMs: number;
+  jitter: number;
+  /** Writes (or failed writes) before giving up. */
+  maxAttempts: number;
+  /** How long to wait for one set_rules action. */
+  actionTimeoutMs: number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+}
+
+export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = {
+  baseDelayMs: 100,
+  factor: 2,
+  maxDelayMs: 5_000,
+  jitter: 0.25,
+  maxAttempts: 15,
+  actionTimeoutMs: 120_000,
+  sleep: (ms) => defaultSleep(ms),
+  random: Math.random,
+};
+
+/** Delay before retry number `retry` (0-based): base·factor^retry, capped, then ±jitter. */
+export function backoffDelay(
+  retry: number,
+  o: Pick<ReconcileOptions, 'baseDelayMs' | 'factor' | 'maxDelayMs' | 'jitter' | 'random'>,
+): number {
+  const raw = Math.min(o.maxDelayMs, o.baseDelayMs * o.factor ** retry);
+  return Math.max(0, Math.round(raw * (1 + o.jitter * (2 * o.random() - 1))));
+}
+
+/** Failures that say "try again": a concurrent writer, a busy firewall, or a flaky API. */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof HcloudError) {
+    return (
+      ['conflict', 'locked', 'rate_limit_exceeded', 'server_error', 'unavailable', 'timeout', 'bad_gateway'].includes(
+        e.code,
+      ) || e.status >= 500
+    );
+  }
+  if (e instanceof HttpStatusError) return e.status >= 500 || e.status === 429;
+  return e instanceof HcloudNetworkError || e instanceof ActionError || e instanceof ActionTimeoutError;
+}
+
+export interface ReconcileTarget {
+  firewallId: number;
+  /** Selects the cluster's servers (ground truth). */
+  clusterSelector: string;
+  change: NodeChange | null;
+  autoCreateRules: boolean;
+  ruleOptions?: RuleOptions | undefined;
+}
+
+export interface ReconcileResult {
+  /** False when the firewall no longer exists (nothing to reconcile). */
+  found: boolean;
+  /** set_rules calls made, and retries after a mismatch or a transient error. */
+  writes: number;
+  retries: number;
+  /** The internal sources the firewall holds at the end. */
+  sources: string[];
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export async function reconcileFirewall(
+  client: FirewallApiClient,
+  logger: Logger,
+  target: ReconcileTarget,
+  options: Partial<ReconcileOptions> = {},
+): Promise<ReconcileResult> {
+  const o = { ...DEFAULT_RECONCILE_OPTIONS, ...options };
+  let writes = 0;
+  let retries = 0;
+  let verifying = false;
+  const warned = new Set<string>();
+
+  const backoff = async (why: string): Promise<void> => {
+    if (retries + 1 >= o.maxAttempts) {
+      throw new Error(
+        `the cluster firewall ${target.firewallId} did not converge after ${o.maxAttempts} attempts (${why}); ` +
+          'another process may keep rewriting it, or the API keeps failing',
+      );
+    }
+    const delay = backoffDelay(retries, o);
+    retries++;
+    logger.debug(`firewall ${target.firewallId}: ${why}; retry ${retries} in ${delay} ms`);
+    await o.sleep(delay);
+  };
+
+  for (;;) {
+    let servers: ServerLike[];
+    let firewall: Firewall | null;
+    try {
+      [servers, firewall] = await Promise.all([
+        client.servers.list({ label_selector: target.clusterSelector }),
+        client.firewalls.get(target.firewallId),
+      ]);
+    } catch (e) {
+      if (!isTransient(e)) throw e;
+      await backoff(`reading the firewall failed: ${describe(e)}`);
+      continue;
+    }
+    if (!firewall) return { found: false, writes, retries, sources: [] };
+    const desired = desiredRules({
+      current: firewall.rules,
+      clusterServers: servers,
+      change: target.change,
+      autoCreateRules: target.autoCreateRules,
+      options: target.ruleOptions,
+    });
+    for (const w of desired.warnings) {
+      if (!warned.has(w)) logger.warn(w);
+      warned.add(w);
+    }
+    if (rulesEqual(firewall.rules, desired.rules)) {
+      return { found: true, writes, retries, sources: desired.sources };
+    }
+    // A mismatch right after our own write means another writer came in between: spread out before writing again,
+    // and write from a fresh observation, never from this one.
+    if (verifying) {
+      verifying = false;
+      await backoff('rules differ from ground truth after writing');
+      continue;
+    }
+    try {
+      await writeRules(client, target.firewallId, desired.rules, o.actionTimeoutMs);
+      writes++;
+      verifying = true;
+      logger.debug(
+        `firewall ${target.firewallId}: wrote ${desired.rules.length} rules (${desired.sources.length} node CIDRs)`,
+      );
+    } catch (e) {
+      if (e instanceof HcloudError && e.code === 'not_found') return { found: false, writes, retries, sources: [] };
+      if (!isTransient(e)) throw e;
+      await backoff(`set_rules failed: ${describe(e)}`);
+    }
+  }
+}
+
+async function writeRules(
+  client: FirewallApiClient,
+  firewallId: number,
+  rules: FirewallRuleRequest[],
+  timeoutMs: number,
+): Promise<void> {
+  const actions = await client.firewalls.setRules(firewallId, rules);
+  // Only the rule change itself: apply_firewall actions belong to servers, and a server deleted meanwhile would
+  // fail its action without saying anything about the rules.
+  const own = actions.filter((a) => a.command === 'set_firewall_rules');
+  await client.actions.waitFor(own.length > 0 ? own : actions, { timeoutMs });
+}
+
+/**
+ * Runs `fn`, retrying transient API failures (beyond the client's own retries, which skip `locked`) with the
+ * reconciler's backoff. For the find/create/attach steps around the apply loop.
+ */
+export async function withTransientRetry<T>(
+  logger: Logger,
+  what: string,
+  fn: () => Promise<T>,
+  options: Partial<ReconcileOptions> = {},
+): Promise<T> {
+  const o = { ...DEFAULT_RECONCILE_OPTIONS, ...options };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isTransient(e) || attempt + 1 >= o.maxAttempts) throw e;
+      const delay = backoffDelay(attempt, o);
+      logger.debug(`${what} failed (${describe(e)}); retry ${attempt + 1} in ${delay} ms`);
+      await o.sleep(delay);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import {
+  clusterIdLabelValue,
+  defaultFirewallName,
+  LABEL_VALUE_PATTERN,
+  labelSelector,
+  matchesSelector,
+} from '../../src/firewall/labels';
+
+describe('clusterIdLabelValue', () => {
+  it('keeps valid ids unchanged', () => {
+    for (const id of ['c-m-abc123', 'local', 'a', 'A.b_c-9']) expect(clusterIdLabelValue(id)).toBe(id);
+  });
+
+  it.each([
+    'fleet-default/my-cluster',
+    'c:m:1',
+    '-leading',
+    'trailing.',
+    `x${'y'.repeat(80)}`,
+    '///',
+    'ünïcode',
+    ' spaced id ',
+  ])('maps %j to a valid label value', (id) => {
+    const v = clusterIdLabelValue(id);
+    expect(v).toMatch(LABEL_VALUE_PATTERN);
+    expect(v.length).toBeGreaterThan(0);
+    expect(v.length).toBeLessThanOrEqual(63);
+    expect(clusterIdLabelValue(id)).toBe(v);
+  });
+
+  it('keeps ids apart that sanitise to the same text', () => {
+    expect(clusterIdLabelValue('a/b')).not.toBe(clusterIdLabelValue('a:b'));
+    expect(clusterIdLabelValue('a/b')).not.toBe('a-b');
+    const long1 = `${'x'.repeat(70)}1`;
+    const long2 = `${'x'.repeat(70)}2`;
+    expect(clusterIdLabelValue(long1)).not.toBe(clusterIdLabelValue(long2));
+  });
+
+  it('stays readable: the sanitised id leads, the hash follows', () => {
+    expect(clusterIdLabelValue('fleet-default/my-cluster')).toMatch(/^fleet-default-my-cluster-[0-9a-f]{10}$/);
+  });
+
+  it('gives a default firewall name within Hetzner limits', () => {
+    expect(defaultFirewallName('c-m-1')).toBe('rancher-c-m-1');
+    expect(defaultFirewallName('z'.repeat(300)).length).toBeLessThanOrEqual(128);
+  });
+});
+
+describe('label selectors', () => {
+  it('builds sorted selectors', () => {
+    expect(labelSelector({ 'managed-by': 'rancher-machine', cluster: 'c1' })).toBe(
+      'cluster=c1,managed-by=rancher-machine',
+    );
+  });
+
+  it.each([
+    ['cluster=c1', true],
+    ['cluster==c1', true],
+    ['cluster=c2', false],
+    ['cluster!=c2', true],
+    ['cluster!=c1', false],
+    ['cluster', true],
+    ['!cluster', false],
+    ['!other', true],
+    ['cluster in (c0, c1)', true],
+    ['cluster notin (c0,c1)', false],
+    ['env notin (prod)', true],
+    ['cluster=c1,rancher-firewall=c1', true],
+    ['cluster=c1,rancher-firewall=c2', false],
+    ['cluster in (c1,c2),!env', true],
+  ])('%s → %s', (selector, want) => {
+    expect(matchesSelector(selector, { cluster: 'c1', 'rancher-firewall': 'c1' })).toBe(want);
+  });
+});
