@@ -35,6 +35,14 @@ export const COMMANDS: Record<string, CliCommand> = {
       return serveGrpcCommand(args);
     },
   },
+  gc: {
+    summary: 'delete what the driver made for a cluster that nothing uses (HETZNER_API_TOKEN from the environment)',
+    usage: 'gc --cluster-id ID [--dry-run] [--min-age 10m]',
+    run: async (args, io) => {
+      const { gcCommand } = await import('./gc');
+      return gcCommand(args, io);
+    },
+  },
   help: {
     summary: 'show this help',
     usage: 'help',

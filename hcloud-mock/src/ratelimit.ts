@@ -15,8 +15,10 @@ export class TokenBucket {
     readonly limit: number,
     readonly refillPerSecond: number,
     private readonly now: () => number = Date.now,
+    /** Tokens at start (default: full), e.g. a project whose budget other clients have mostly spent. */
+    initial: number = limit,
   ) {
-    this.tokens = limit;
+    this.tokens = Math.max(0, Math.min(limit, initial));
     this.updatedAt = now();
   }
 

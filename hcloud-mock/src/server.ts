@@ -23,8 +23,11 @@ export interface MockOptions {
   tokens?: string[];
   /** Tokens that may only GET; anything else answers 401 token_readonly. */
   readOnlyTokens?: string[];
-  /** Default `{limit: 3600, refillPerSecond: 1}`; `false` disables the limiter (headers still sent). */
-  rateLimit?: { limit: number; refillPerSecond?: number } | false;
+  /**
+   * Default `{limit: 3600, refillPerSecond: 1}`; `false` disables the limiter (headers still sent). `remaining`
+   * starts the bucket partly spent, as when the cloud controller manager shares the project's budget.
+   */
+  rateLimit?: { limit: number; refillPerSecond?: number; remaining?: number } | false;
   /** Per action command, e.g. `{create_server: 50}`. */
   actionDurations?: Partial<Record<string, number>>;
   /** Duration for every command without an entry in `actionDurations`. */
@@ -132,7 +135,12 @@ export async function startMock(options: MockOptions = {}): Promise<MockServer> 
     state.concurrentSetRules = mode;
   });
   const rl = options.rateLimit === false ? { limit: 3600, refillPerSecond: 1 } : (options.rateLimit ?? { limit: 3600 });
-  const bucket = new TokenBucket(rl.limit, rl.refillPerSecond ?? rl.limit / 3600);
+  const bucket = new TokenBucket(
+    rl.limit,
+    rl.refillPerSecond ?? rl.limit / 3600,
+    Date.now,
+    'remaining' in rl && rl.remaining !== undefined ? rl.remaining : rl.limit,
+  );
   const limiterOn = options.rateLimit !== false;
   const tokens = new Set(options.tokens ?? []);
   const readOnly = new Set(options.readOnlyTokens ?? []);

@@ -42,6 +42,18 @@ export interface MachineConfig {
   ClusterID: string;
   ExistingSSHKey: string;
   KeyName: string;
+  // Networking extras: the PTR template (kept for reference), and what shapes the managed firewall's public rules,
+  // which Remove's firewall update needs too.
+  RDNSTemplate: string;
+  FirewallAdminCIDRs: string[];
+  FirewallCloseNodePorts: boolean;
+  // Go Hetzner driver keys for existing primary IPs and volumes (attached at create, never deleted)
+  PrimaryIPv4: string;
+  PrimaryIPv6: string;
+  Volumes: string[];
+  PlacementGroupSpread: boolean;
+  /** The auto-created spread group the server was put in (0: none), so Remove can delete it once empty. */
+  AutoPlacementGroupID: number;
 }
 
 export function emptyConfig(): MachineConfig {
@@ -81,6 +93,14 @@ export function emptyConfig(): MachineConfig {
     ClusterID: '',
     ExistingSSHKey: '',
     KeyName: '',
+    RDNSTemplate: '',
+    FirewallAdminCIDRs: [],
+    FirewallCloseNodePorts: false,
+    PrimaryIPv4: '',
+    PrimaryIPv6: '',
+    Volumes: [],
+    PlacementGroupSpread: false,
+    AutoPlacementGroupID: 0,
   };
 }
 
@@ -111,7 +131,7 @@ function strMap(v: unknown): Record<string, string> {
 
 /**
  * Parses the stored JSON leniently: Go writes `null` for nil slices and maps, older drivers lack our keys, and
- * unknown keys (Volumes, WaitOnPolling, …) are ignored rather than rejected.
+ * unknown keys (WaitOnPolling, …) are ignored rather than rejected.
  */
 export function parseConfig(json: Uint8Array | string): MachineConfig {
   const text = typeof json === 'string' ? json : new TextDecoder().decode(json);
@@ -161,6 +181,14 @@ export function parseConfig(json: Uint8Array | string): MachineConfig {
   c.ClusterID = str(r.ClusterID);
   c.ExistingSSHKey = str(r.ExistingSSHKey);
   c.KeyName = str(r.KeyName);
+  c.RDNSTemplate = str(r.RDNSTemplate);
+  c.FirewallAdminCIDRs = strList(r.FirewallAdminCIDRs);
+  c.FirewallCloseNodePorts = bool(r.FirewallCloseNodePorts);
+  c.PrimaryIPv4 = str(r.PrimaryIPv4);
+  c.PrimaryIPv6 = str(r.PrimaryIPv6);
+  c.Volumes = strList(r.Volumes);
+  c.PlacementGroupSpread = bool(r.PlacementGroupSpread);
+  c.AutoPlacementGroupID = num(r.AutoPlacementGroupID);
   return c;
 }
 

@@ -49,7 +49,14 @@ export const FLAG = {
   sshUser: 'hetzner-ssh-user',
   sshPort: 'hetzner-ssh-port',
   serverLabels: 'hetzner-server-labels',
+  rdnsTemplate: 'hetzner-rdns-template',
+  firewallAdminCidrs: 'hetzner-firewall-admin-cidrs',
+  firewallCloseNodeports: 'hetzner-firewall-close-nodeports',
   additionalUserData: 'hetzner-additional-user-data',
+  placementGroupSpread: 'hetzner-placement-group-spread',
+  primaryIpv4: 'hetzner-primary-ipv4',
+  primaryIpv6: 'hetzner-primary-ipv6',
+  volumes: 'hetzner-volumes',
 } as const;
 
 /** Built once: rancher-machine asks for the flags up to three times per create and expects identical answers. */
@@ -60,17 +67,25 @@ const CREATE_FLAGS: readonly CreateFlag[] = Object.freeze([
   ),
   str(
     FLAG.serverType,
-    'Server type name, e.g. cx23, cpx31 or cax11; it must be sold in the chosen location',
+    'Server type name, e.g. cx23, or an ordered fallback list such as "cx23,cpx22" tried when a type is unavailable',
     DEFAULT_SERVER_TYPE,
   ),
-  str(FLAG.location, 'Location to create the server in: fsn1, nbg1, hel1, ash, hil or sin', DEFAULT_LOCATION),
+  str(
+    FLAG.location,
+    'Location (fsn1, nbg1, hel1, ash, hil or sin), or an ordered fallback list such as "fsn1,nbg1"',
+    DEFAULT_LOCATION,
+  ),
   str(
     FLAG.image,
     'Image name (e.g. ubuntu-24.04, matched to the server type architecture) or the ID of an image or snapshot',
     DEFAULT_IMAGE,
   ),
   bool(FLAG.usePrivateNetwork, 'Reach the server through its private network IP instead of a public IP'),
-  slice(FLAG.networks, 'IDs or names of private networks to attach the server to'),
+  slice(
+    FLAG.networks,
+    'IDs or names of private networks to attach the server to; <network>:<ip-range> picks the subnet, ' +
+      '<network>:<ip> a fixed IP (only for a pool of one machine: the IP must be free)',
+  ),
   slice(FLAG.firewalls, 'IDs or names of existing firewalls to apply to the server at creation'),
   bool(
     FLAG.createFirewall,
@@ -88,7 +103,33 @@ const CREATE_FLAGS: readonly CreateFlag[] = Object.freeze([
   str(FLAG.sshUser, 'User that Rancher logs in as over SSH', DEFAULT_SSH_USER),
   int(FLAG.sshPort, 'SSH port of the server', DEFAULT_SSH_PORT),
   slice(FLAG.serverLabels, 'Extra labels for the server, each as key=value'),
+  str(
+    FLAG.rdnsTemplate,
+    'Reverse DNS for the public IPv4 and IPv6 (::1), e.g. "{{ machine }}.k8s.example.com"; placeholders ' +
+      '{{ machine }}, {{ cluster }} (the cluster ID) and {{ pool }}',
+  ),
+  slice(
+    FLAG.firewallAdminCidrs,
+    'Source CIDRs allowed to reach SSH (22) and the Kubernetes API (6443) in the managed firewall (default: anywhere)',
+  ),
+  bool(
+    FLAG.firewallCloseNodeports,
+    'Leave the NodePort range 30000-32767 out of the public rules of the managed firewall',
+  ),
   str(FLAG.additionalUserData, 'Extra cloud-config merged into the user data Rancher generates (inline or file path)'),
+  bool(
+    FLAG.placementGroupSpread,
+    'Put the pool into spread placement groups the driver creates, fills up to 10 servers each and deletes when empty',
+  ),
+  str(
+    FLAG.primaryIpv4,
+    'Address, name or ID of an existing unassigned primary IPv4 to give the server (never deleted)',
+  ),
+  str(
+    FLAG.primaryIpv6,
+    'Address, name or ID of an existing unassigned primary IPv6 to give the server (never deleted)',
+  ),
+  slice(FLAG.volumes, 'Names or IDs of existing volumes to attach at create (never deleted by remove)'),
 ]);
 
 export function createFlags(): CreateFlag[] {
@@ -128,7 +169,14 @@ export interface FlagSettings {
   sshUser: string;
   sshPort: number;
   serverLabels: string[];
+  rdnsTemplate: string;
+  firewallAdminCidrs: string[];
+  firewallCloseNodeports: boolean;
   additionalUserData: string;
+  placementGroupSpread: boolean;
+  primaryIpv4: string;
+  primaryIpv6: string;
+  volumes: string[];
 }
 
 function asString(v: FlagValue | undefined, fallback: string): string {
@@ -190,9 +238,16 @@ export function readFlags(opts: DriverOptions): FlagSettings {
     sshUser: asString(get(FLAG.sshUser), '') || DEFAULT_SSH_USER,
     sshPort: asInt(FLAG.sshPort, get(FLAG.sshPort), DEFAULT_SSH_PORT),
     serverLabels: asList(get(FLAG.serverLabels)),
+    rdnsTemplate: asString(get(FLAG.rdnsTemplate), ''),
+    firewallAdminCidrs: asList(get(FLAG.firewallAdminCidrs)),
+    firewallCloseNodeports: asBool(get(FLAG.firewallCloseNodeports)),
     additionalUserData: (() => {
       const v = get(FLAG.additionalUserData);
       return typeof v === 'string' ? v : asString(v, '');
     })(),
+    placementGroupSpread: asBool(get(FLAG.placementGroupSpread)),
+    primaryIpv4: asString(get(FLAG.primaryIpv4), ''),
+    primaryIpv6: asString(get(FLAG.primaryIpv6), ''),
+    volumes: asList(get(FLAG.volumes)),
   };
 }

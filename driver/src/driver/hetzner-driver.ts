@@ -16,7 +16,10 @@ import {
 } from '../hcloud';
 import { generateEd25519KeyPair, type KeyPair, writeKeyPair } from '../ssh/keys';
 import { machineAddresses } from './addresses';
+import { applyAttachments, keepPrimaryIps } from './attachments';
 import { emptyConfig, type MachineConfig, parseConfig, serializeConfig } from './config';
+import { type PlanExtras, planExtras } from './extras';
+import { describeCandidate, postWithFallback } from './fallback';
 import {
   createFlags,
   DEFAULT_API_ENDPOINT,
@@ -28,7 +31,10 @@ import {
 import type { CreateFlag, Driver, DriverOptions, Logger } from './interface';
 import { MachineState } from './interface';
 import { isOwnedBy, machineSelector, ownershipLabels, parseUserLabels } from './labels';
-import { type CreatePlan, planCreate } from './plan';
+import { attachPinnedNetworks, createNetworkIds } from './networks';
+import { releaseSpreadGroup, SpreadPlacement } from './placement';
+import type { CreatePlan } from './plan';
+import { applyRdnsTemplate } from './rdns';
 import { stateOfStatus } from './state';
 import { problemsError } from './validate';
 
@@ -69,6 +75,8 @@ export interface HetznerDriverOptions {
 
 /** What Create made so far, so that a failure removes exactly that. */
 interface Made {
+  /** The auto-created spread group the server went into, released again on rollback. */
+  placementGroupId?: number | null;
   keyId: number | null;
   serverId: number | null;
   firewallPrepared: boolean;
@@ -82,6 +90,8 @@ export class HetznerDriver implements Driver {
   /** From SetConfigFromFlags; user data lives only here, never in the persisted config. */
   private settings: FlagSettings | null = null;
   private plan: CreatePlan | null = null;
+  /** Set with `plan`: the fallback pairs and the attachments PreCreateCheck resolved. */
+  private extras: PlanExtras | null = null;
   private cachedClient: { key: string; client: HcloudClient } | null = null;
   private readonly logger: Logger;
   private readonly env: NodeJS.ProcessEnv;
@@ -94,8 +104,11 @@ export class HetznerDriver implements Driver {
     this.env = opts.env ?? process.env;
     const pollMs = Number(this.env.HETZNER_DRIVER_POLL_MS);
     const polled = Number.isInteger(pollMs) && pollMs > 0 ? pollIntervals(pollMs) : null;
+    // A per-request bound shorter than the default 30 s, for fault-injection runs where the mock hangs requests.
+    const requestMs = Number(this.env.HETZNER_DRIVER_REQUEST_TIMEOUT_MS);
+    const requestTimeout = Number.isInteger(requestMs) && requestMs > 0 ? { requestTimeoutMs: requestMs } : {};
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...polled?.timeouts, ...opts.timeouts };
-    this.clientOptions = { ...polled?.client, ...opts.clientOptions };
+    this.clientOptions = { ...polled?.client, ...requestTimeout, ...opts.clientOptions };
     this.sleep = opts.sleep ?? defaultSleep;
   }
 
@@ -120,6 +133,13 @@ export class HetznerDriver implements Driver {
   }
 
   async getConfigRaw(): Promise<Uint8Array> {
+    // Rancher hands the credential to every driver process (create and rm) as HETZNER_API_TOKEN, and SetConfigRaw
+    // takes it from there; a copy in the stored machine state would only spread the secret. A token given on the
+    // command line alone is still stored, or a later `rm` could not authenticate.
+    const envToken = this.env.HETZNER_API_TOKEN?.trim();
+    if (envToken && this.config.AccessToken === envToken) {
+      return serializeConfig({ ...this.config, AccessToken: '' });
+    }
     return serializeConfig(this.config);
   }
 
@@ -131,6 +151,7 @@ export class HetznerDriver implements Driver {
     if (envEndpoint && s.apiEndpoint === DEFAULT_API_ENDPOINT) s.apiEndpoint = envEndpoint;
     this.settings = s;
     this.plan = null;
+    this.extras = null;
     const c = this.config;
     c.AccessToken = s.apiToken;
     c.APIEndpoint = s.apiEndpoint;
@@ -152,6 +173,13 @@ export class HetznerDriver implements Driver {
     c.SSHUser = s.sshUser;
     c.SSHPort = s.sshPort;
     c.ServerLabels = parseUserLabels(s.serverLabels).labels;
+    c.PlacementGroupSpread = s.placementGroupSpread;
+    c.PrimaryIPv4 = s.primaryIpv4;
+    c.PrimaryIPv6 = s.primaryIpv6;
+    c.Volumes = [...s.volumes];
+    c.RDNSTemplate = s.rdnsTemplate;
+    c.FirewallAdminCIDRs = [...s.firewallAdminCidrs];
+    c.FirewallCloseNodePorts = s.firewallCloseNodeports;
   }
 
   async getMachineName(): Promise<string> {
@@ -200,7 +228,7 @@ export class HetznerDriver implements Driver {
 
   async preCreateCheck(): Promise<void> {
     const s = this.currentSettings();
-    const { plan, problems } = await planCreate({
+    const { plan, problems, extras } = await planExtras({
       settings: s,
       machineName: this.config.MachineName,
       client: () => this.client(),
@@ -210,6 +238,7 @@ export class HetznerDriver implements Driver {
     const errors = problems.filter((p) => p.severity === 'error');
     if (errors.length > 0 || !plan) throw problemsError(errors);
     this.plan = plan;
+    this.extras = extras;
     this.logger.info(
       `Configuration checked: ${plan.serverType.name} in ${plan.location.name}, image ${describeImage(plan)}`,
     );
@@ -222,20 +251,31 @@ export class HetznerDriver implements Driver {
     const name = this.config.MachineName;
     if (!name) throw new Error('Create: the machine has no name (SetConfigRaw must set MachineName)');
     let plan = this.plan;
-    if (!plan) {
-      const r = await planCreate({ settings: s, machineName: name, client: () => this.client() });
+    let extras = this.extras;
+    if (!plan || !extras) {
+      const r = await planExtras({ settings: s, machineName: name, client: () => this.client() });
       for (const w of r.problems.filter((p) => p.severity === 'warning')) {
         this.logger.warn(`Warning: ${w.flag}: ${w.message}`);
       }
       const errors = r.problems.filter((p) => p.severity === 'error');
       if (errors.length > 0 || !r.plan) throw problemsError(errors);
       plan = r.plan;
+      extras = r.extras;
     }
     const client = this.client();
     const made: Made = { keyId: null, serverId: null, firewallPrepared: false, server: null };
     const fwCtx = this.firewallContext(client, plan.firewallIds);
     // Before anything is made: a failure here leaves nothing of this attempt to roll back.
-    await this.removeLeftovers(client, name);
+    try {
+      await this.removeLeftovers(client, name, plan.existingServer);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new Error(
+        `Creating server ${name} failed while removing what an earlier attempt left: ${message}. Nothing new was ` +
+          'created; try again, or delete the leftovers by hand if this keeps happening.',
+        { cause: err },
+      );
+    }
     try {
       const pair = generateEd25519KeyPair(name);
       const keyPath = this.sshKeyPath();
@@ -259,38 +299,91 @@ export class HetznerDriver implements Driver {
         image: plan.image.id,
         location: plan.location.name,
         ssh_keys: [key.id, ...(plan.existingKey ? [plan.existingKey.id] : [])],
-        start_after_create: true,
+        // Pinned networks are attached before the first boot, so their interfaces are there when cloud-init runs.
+        start_after_create: plan.networkAttachments.length === 0,
         labels,
         public_net: { enable_ipv4: !s.disablePublicIpv4, enable_ipv6: !s.disablePublicIpv6 },
       };
       if (plan.userData) body.user_data = plan.userData;
-      if (plan.networkIds.length > 0) body.networks = plan.networkIds;
+      const createNetworks = createNetworkIds(plan.networkIds, plan.networkAttachments);
+      if (createNetworks.length > 0) body.networks = createNetworks;
       if (firewallIds.length > 0) body.firewalls = firewallIds.map((id) => ({ firewall: id }));
       if (plan.placementGroup) body.placement_group = plan.placementGroup.id;
+      applyAttachments(body, extras.attachments);
+      await keepPrimaryIps(client, this.logger, extras.attachments);
+      const spread = s.placementGroupSpread
+        ? new SpreadPlacement({
+            client,
+            logger: this.logger,
+            clusterId: s.clusterId,
+            machineName: name,
+            serverLabels: s.serverLabels,
+          })
+        : null;
 
       this.logger.info(
         `Creating server ${name} (${plan.serverType.name}, ${plan.location.name}, ${describeImage(plan)})…`,
       );
-      const { server, actions } = await this.postServer(client, body, made);
+      const posted = await postWithFallback({
+        body,
+        candidates: extras.candidates,
+        spread,
+        logger: this.logger,
+        post: (b) => this.postServer(client, b, made),
+        onGroup: (id) => {
+          made.placementGroupId = id;
+        },
+      });
+      const { server, actions } = posted.result;
+      const chosen = posted.candidate;
+      if (chosen.serverType.name !== plan.serverType.name || chosen.location.name !== plan.location.name) {
+        this.logger.info(`Server ${name} is ${describeCandidate(chosen)} (capacity fallback)`);
+      }
+      // The pair actually used, so the stored config says what the machine is, not what was wished for.
+      this.config.Type = chosen.serverType.name;
+      this.config.Location = chosen.location.name;
+      this.config.AutoPlacementGroupID = made.placementGroupId ?? 0;
       this.config.ServerID = server.id;
-      this.config.ImageID = plan.image.id;
-      this.config.ImageArch = plan.image.architecture;
+      this.config.ImageID = chosen.image.id;
+      this.config.ImageArch = chosen.image.architecture;
       this.config.KeyID = key.id;
       this.config.KeyName = key.name;
       this.config.IsExistingKey = false;
       this.config.AdditionalKeyIDs = plan.existingKey ? [plan.existingKey.id] : [];
 
       this.logger.info(`Waiting for server ${name} (id ${server.id}) to be created and started…`);
-      await client.actions.waitFor(actions, { timeoutMs: this.timeouts.createMs });
-      // Label-selector firewalls and network attachments run as background actions that lock the server.
-      const background = await client.servers.actions(server.id, { status: 'running' });
-      if (background.length > 0) await client.actions.waitFor(background, { timeoutMs: this.timeouts.createMs });
-      const running = await this.waitForStatus(client, server.id, ['running'], this.timeouts.createMs);
+      // create_server and its next actions (start_server, attachments) run one after the other.
+      await client.actions.waitFor(actions, { timeoutMs: this.timeouts.createMs, chained: true });
+      if (plan.networkAttachments.length > 0) {
+        const attachOpts = { timeoutMs: this.timeouts.createMs, logger: this.logger };
+        await attachPinnedNetworks(client, server.id, plan.networkAttachments, attachOpts);
+        await this.power(client, server.id, 'poweron', this.timeouts.createMs);
+      }
+      let running = await this.waitForStatus(client, server.id, ['running'], this.timeouts.createMs);
+      // Label-selector firewalls and network attachments run as background actions that lock the server; only a
+      // locked server needs the extra request to find them.
+      if (running.locked) {
+        const background = await client.servers.actions(server.id, { status: 'running' });
+        if (background.length > 0) {
+          await client.actions.waitFor(background, { timeoutMs: this.timeouts.createMs });
+          running = (await client.servers.get(server.id)) ?? running;
+        }
+      }
       made.server = running;
 
       const addr = machineAddresses(running, { usePrivateNetwork: s.usePrivateNetwork, networkIds: plan.networkIds });
       this.config.IPAddress = addr.ip;
       this.config.IPv6Address = addr.ipv6;
+
+      if (s.rdnsTemplate) {
+        const rdns = {
+          template: s.rdnsTemplate,
+          machineName: name,
+          clusterId: s.clusterId,
+          serverLabels: s.serverLabels,
+        };
+        await applyRdnsTemplate(client, running, rdns, { timeoutMs: this.timeouts.actionMs, logger: this.logger });
+      }
 
       if (fwCtx) {
         this.logger.info(`Registering server ${name} with the cluster firewall…`);
@@ -303,8 +396,8 @@ export class HetznerDriver implements Driver {
   }
 
   /** Earlier failed attempts may have left a server or keys with our labels; a new attempt starts clean. */
-  private async removeLeftovers(client: HcloudClient, name: string): Promise<void> {
-    const existing = await client.servers.getByName(name);
+  private async removeLeftovers(client: HcloudClient, name: string, existing: Server | null): Promise<void> {
+    // `existing` comes from the plan's lookup of the name, made moments ago in this same process.
     if (existing) {
       if (!isOwnedBy(existing.labels, name)) {
         throw new Error(
@@ -410,6 +503,15 @@ export class HetznerDriver implements Driver {
         failures.push(`cluster firewall: ${(e as Error).message}`);
       }
     }
+    const groupId = made.placementGroupId ?? deleted?.placement_group?.id;
+    if (groupId) {
+      try {
+        await releaseSpreadGroup(client, this.logger, groupId);
+      } catch (e) {
+        failures.push(`placement group ${groupId}: ${(e as Error).message}`);
+      }
+    }
+    this.config.AutoPlacementGroupID = 0;
     this.config.ServerID = 0;
     this.config.KeyID = 0;
     this.config.IPAddress = '';
@@ -435,32 +537,41 @@ export class HetznerDriver implements Driver {
     this.logger.info(`Removing server ${name}…`);
     let removed: Server | null = null;
 
-    if (this.config.ServerID) {
-      const srv = await client.servers.get(this.config.ServerID);
+    // One list by the machine's labels finds the stored server and any leftover of a failed Create alike. Only a
+    // stored ID the labels do not cover (a machine of the Go driver) needs its own request.
+    const id = this.config.ServerID;
+    const labelled = await client.servers.list({ label_selector: machineSelector(name) });
+    const targets = labelled.filter((srv) => srv.name === name || srv.id === id);
+    if (id && !targets.some((srv) => srv.id === id)) {
+      const srv = await client.servers.get(id);
       if (srv && (isOwnedBy(srv.labels, name) || srv.name === name)) {
-        if (await this.deleteServer(client, srv.id)) this.logger.info(`Deleted server ${name} (id ${srv.id})`);
-        removed = srv;
+        targets.unshift(srv);
       } else if (srv) {
         this.logger.warn(
           `Server ${srv.id} is named "${srv.name}" and carries no labels of machine ${name}; leaving it alone`,
         );
       }
     }
-    // Without a stored ID (Create failed before state was saved) or for leftovers: by labels, and the name.
-    for (const srv of await client.servers.list({ label_selector: machineSelector(name) })) {
-      if (srv.name !== name || srv.id === removed?.id) continue;
+    for (const srv of targets) {
       if (await this.deleteServer(client, srv.id)) this.logger.info(`Deleted server ${name} (id ${srv.id})`);
       removed = removed ?? srv;
     }
 
-    if (this.config.KeyID && !this.config.IsExistingKey) {
-      const key = await client.sshKeys.get(this.config.KeyID);
-      if (key && (isOwnedBy(key.labels, name) || key.name === name || key.name.startsWith(`${name.slice(0, 50)}-`))) {
+    if (this.config.KeyID && !this.config.IsExistingKey && this.config.KeyName) {
+      // Our own stored key (KeyName is written only by this driver, after a Create that swept older keys of the
+      // machine): its ID needs no lookup.
+      if (await this.deleteKey(client, this.config.KeyID)) this.logger.info(`Deleted SSH key ${this.config.KeyName}`);
+    } else {
+      if (this.config.KeyID && !this.config.IsExistingKey) {
+        const key = await client.sshKeys.get(this.config.KeyID);
+        if (key && (isOwnedBy(key.labels, name) || key.name === name || key.name.startsWith(`${name.slice(0, 50)}-`))) {
+          if (await this.deleteKey(client, key.id)) this.logger.info(`Deleted SSH key ${key.name}`);
+        }
+      }
+      // No stored key (Create failed before rancher-machine saved anything): whatever carries the machine's labels.
+      for (const key of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
         if (await this.deleteKey(client, key.id)) this.logger.info(`Deleted SSH key ${key.name}`);
       }
-    }
-    for (const key of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
-      if (await this.deleteKey(client, key.id)) this.logger.info(`Deleted SSH key ${key.name}`);
     }
 
     const fwCtx = this.firewallContext(client, []);
@@ -472,6 +583,16 @@ export class HetznerDriver implements Driver {
         // firewall converges from the cluster's servers on the next node change.
         this.logger.warn(`Could not update the cluster firewall after removing ${name}: ${(err as Error).message}`);
       }
+    }
+    // Only groups labelled as auto-created are ever deleted, and only when empty; the user's own are left alone.
+    const groupId = removed?.placement_group?.id ?? this.config.AutoPlacementGroupID;
+    if (groupId) {
+      try {
+        await releaseSpreadGroup(client, this.logger, groupId);
+      } catch (err) {
+        this.logger.warn(`Could not delete the empty placement group ${groupId}: ${(err as Error).message}`);
+      }
+      this.config.AutoPlacementGroupID = 0;
     }
 
     if (!removed) this.logger.info(`Server ${name} not found; nothing left to delete`);
@@ -665,6 +786,13 @@ export class HetznerDriver implements Driver {
       sshPort: c.SSHPort || DEFAULT_SSH_PORT,
       serverLabels: Object.entries(c.ServerLabels).map(([k, v]) => `${k}=${v}`),
       additionalUserData: '',
+      placementGroupSpread: c.PlacementGroupSpread,
+      primaryIpv4: c.PrimaryIPv4,
+      primaryIpv6: c.PrimaryIPv6,
+      volumes: c.Volumes,
+      rdnsTemplate: c.RDNSTemplate,
+      firewallAdminCidrs: c.FirewallAdminCIDRs,
+      firewallCloseNodeports: c.FirewallCloseNodePorts,
     };
   }
 
@@ -680,7 +808,15 @@ export class HetznerDriver implements Driver {
     if (this.cachedClient?.key !== key) {
       this.cachedClient = {
         key,
-        client: new HcloudClient({ ...this.clientOptions, token, endpoint, logger: this.logger }),
+        // A single 500 or 503 on a read must not kill a create that takes minutes: the driver's requests are all
+        // safe to repeat (creates are adopted by name, deletes treat not_found as done).
+        client: new HcloudClient({
+          retryServerErrors: true,
+          ...this.clientOptions,
+          token,
+          endpoint,
+          logger: this.logger,
+        }),
       };
     }
     return this.cachedClient.client;
@@ -698,6 +834,8 @@ export class HetznerDriver implements Driver {
       autoCreateRules: c.AutoCreateFirewallRules,
       machineName: c.MachineName,
       extraFirewallIds,
+      adminCidrs: c.FirewallAdminCIDRs.length > 0 ? c.FirewallAdminCIDRs : undefined,
+      openNodePorts: !c.FirewallCloseNodePorts,
     };
   }
 }

@@ -9,26 +9,36 @@ import {
   isHcloudError,
   type Location,
   type PlacementGroup,
+  type Server,
   type ServerType,
   type SshKey,
 } from '../hcloud';
 import { FLAG, type FlagSettings } from './flags';
 import { isOwnedBy, parseUserLabels } from './labels';
+import { checkNetworkingSettings } from './networking';
+import { checkNetworkPins, type NetworkAttachment, parseNetworkEntries } from './networks';
 import { resolveUserData, UserDataError } from './user-data';
 import { checkSettings, type Problem } from './validate';
 
+/** A location as far as Create needs it; the zone is known only when it was looked up (for networks). */
+export type PlanLocation = Pick<Location, 'id' | 'name'> & { network_zone?: string };
+
 /** Everything Create needs, resolved to IDs. */
 export interface CreatePlan {
-  location: Location;
+  location: PlanLocation;
   serverType: ServerType;
   image: Image;
   networkIds: number[];
+  /** Networks with a chosen subnet or IP (also in networkIds): attached after create, not in POST /servers. */
+  networkAttachments: NetworkAttachment[];
   firewallIds: number[];
   placementGroup: PlacementGroup | null;
   existingKey: SshKey | null;
   /** Merged user data ('' when none); never logged. */
   userData: string;
   userLabels: Record<string, string>;
+  /** The server already named like the machine (ours, from an earlier attempt), so Create need not ask again. */
+  existingServer: Server | null;
 }
 
 /** Hetzner's limit of servers in a spread placement group. */
@@ -41,6 +51,7 @@ export async function planCreate(input: {
 }): Promise<{ plan: CreatePlan | null; problems: Problem[] }> {
   const s = input.settings;
   const problems = checkSettings(s, input.machineName);
+  problems.push(...checkNetworkingSettings(s, input.machineName));
   const error = (flag: string, message: string) => problems.push({ severity: 'error', flag, message });
   const warn = (flag: string, message: string) => problems.push({ severity: 'warning', flag, message });
 
@@ -61,18 +72,6 @@ export async function planCreate(input: {
     return { plan: null, problems };
   }
 
-  // The first request doubles as the token check; its failure makes every later lookup meaningless.
-  let location: Location | null;
-  try {
-    location = await client.locations.getByName(s.location);
-  } catch (e) {
-    error(...apiProblem(e, s.apiEndpoint));
-    return { plan: null, problems };
-  }
-  if (!location) {
-    error(FLAG.location, `location "${s.location}" does not exist: use one of fsn1, nbg1, hel1, ash, hil or sin`);
-  }
-
   const lookup = async <T>(flag: string, what: string, fn: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await fn();
@@ -83,9 +82,30 @@ export async function planCreate(input: {
     }
   };
 
-  const [serverType, networks, firewalls, placementGroup, existingKey, sameName] = await Promise.all([
-    lookup(FLAG.serverType, `server type ${s.serverType}`, () => client.serverTypes.getByName(s.serverType)),
-    Promise.all(s.networks.map((n) => lookup(FLAG.networks, `network ${n}`, () => byIdOrName(client.networks, n)))),
+  // The first request doubles as the token check; its failure makes every later lookup meaningless. The server
+  // type's per-location entries also vouch for the location, so the locations endpoint is asked only when they
+  // cannot (an unknown type, a location the type does not list) or when a network needs the location's zone.
+  let serverType: ServerType | null;
+  try {
+    serverType = await client.serverTypes.getByName(s.serverType);
+  } catch (e) {
+    error(...apiProblem(e, s.apiEndpoint));
+    return { plan: null, problems };
+  }
+  const listed = serverType?.locations?.find((l) => l.name === s.location);
+  const needLocation = !listed || s.networks.length > 0;
+
+  const netEntries = parseNetworkEntries(s.networks).entries;
+  const [location, image, networks, firewalls, placementGroup, existingKey, sameName] = await Promise.all([
+    needLocation
+      ? lookup(FLAG.location, `location ${s.location}`, () => client.locations.getByName(s.location))
+      : Promise.resolve<PlanLocation>({ id: listed!.id, name: listed!.name }),
+    serverType
+      ? lookup(FLAG.image, `image ${s.image}`, () => resolveImage(client, s.image, serverType, error))
+      : Promise.resolve(null),
+    Promise.all(
+      netEntries.map(({ ref: n }) => lookup(FLAG.networks, `network ${n}`, () => byIdOrName(client.networks, n))),
+    ),
     Promise.all(s.firewalls.map((f) => lookup(FLAG.firewalls, `firewall ${f}`, () => byIdOrName(client.firewalls, f)))),
     s.placementGroup
       ? lookup(FLAG.placementGroup, `placement group ${s.placementGroup}`, () =>
@@ -100,6 +120,9 @@ export async function planCreate(input: {
       : Promise.resolve(null),
   ]);
 
+  if (location === null) {
+    error(FLAG.location, `location "${s.location}" does not exist: use one of fsn1, nbg1, hel1, ash, hil or sin`);
+  }
   if (serverType === null) {
     error(
       FLAG.serverType,
@@ -108,24 +131,17 @@ export async function planCreate(input: {
   } else if (serverType && location) {
     checkServerType(serverType, location, error);
   }
-
-  let image: Image | null = null;
-  if (serverType) {
-    image = await lookup(FLAG.image, `image ${s.image}`, () => resolveImage(client, s.image, serverType, error)).then(
-      (i) => i ?? null,
-    );
-    if (image?.deprecated) {
-      warn(FLAG.image, `image ${image.name ?? image.id} is deprecated since ${image.deprecated}; prefer a newer one`);
-    }
+  if (image?.deprecated) {
+    warn(FLAG.image, `image ${image.name ?? image.id} is deprecated since ${image.deprecated}; prefer a newer one`);
   }
 
   const networkIds: number[] = [];
   networks.forEach((n, i) => {
     if (n === null) {
-      error(FLAG.networks, `network "${s.networks[i]}" does not exist in this project: check its name or ID`);
+      error(FLAG.networks, `network "${netEntries[i]!.ref}" does not exist in this project: check its name or ID`);
     } else if (n) {
       networkIds.push(n.id);
-      if (location && !n.subnets.some((sub) => sub.network_zone === location.network_zone)) {
+      if (location?.network_zone && !n.subnets.some((sub) => sub.network_zone === location.network_zone)) {
         error(
           FLAG.networks,
           `network "${n.name}" has no subnet in network zone ${location.network_zone} of location ` +
@@ -165,6 +181,18 @@ export async function planCreate(input: {
     );
   }
 
+  const networkAttachments =
+    (await lookup(FLAG.networks, 'the private IPs in use', () =>
+      checkNetworkPins({
+        client,
+        entries: netEntries,
+        networks,
+        networkZone: location?.network_zone,
+        ours: sameName ?? null,
+        error,
+      }),
+    )) ?? [];
+
   const hasErrors = problems.some((p) => p.severity === 'error');
   if (hasErrors || !location || !serverType || !image) return { plan: null, problems };
   return {
@@ -173,17 +201,19 @@ export async function planCreate(input: {
       serverType,
       image,
       networkIds,
+      networkAttachments,
       firewallIds,
       placementGroup: placementGroup ?? null,
       existingKey: existingKey ?? null,
       userData,
       userLabels: parseUserLabels(s.serverLabels).labels,
+      existingServer: sameName ?? null,
     },
     problems,
   };
 }
 
-function checkServerType(t: ServerType, loc: Location, error: (flag: string, message: string) => void): void {
+function checkServerType(t: ServerType, loc: PlanLocation, error: (flag: string, message: string) => void): void {
   const sold = t.locations?.length ? t.locations : null;
   if (sold) {
     const here = sold.find((l) => l.name === loc.name);
@@ -288,6 +318,9 @@ function apiProblem(e: unknown, endpoint: string): [string, string] {
   }
   if (e instanceof HcloudNetworkError || e instanceof HttpStatusError) {
     return [FLAG.apiEndpoint, `cannot talk to the Hetzner API at ${endpoint}: ${(e as Error).message}`];
+  }
+  if (e instanceof HcloudError && e.status >= 500) {
+    return [FLAG.apiEndpoint, `the Hetzner API failed (${e.message}); this is usually temporary: try again`];
   }
   if (e instanceof HcloudError) return [FLAG.apiToken, e.message];
   return [FLAG.apiEndpoint, (e as Error).message ?? String(e)];

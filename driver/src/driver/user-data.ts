@@ -36,12 +36,34 @@ export function readUserDataValue(flag: string, value: string): { content: strin
           'content itself',
       );
     }
+    // Bytes that were not UTF-8 reach us (through gob strings) as U+FFFD: the server would boot with mangled data.
+    if (value.includes('\uFFFD')) {
+      throw new UserDataError(flag, 'is not valid UTF-8 text: Hetzner accepts text user data only; save it as UTF-8');
+    }
     return { content: value, fromFile: null };
   }
+  let bytes: Buffer;
   try {
-    return { content: readFileSync(value, 'utf8'), fromFile: value };
+    // Far larger than the API accepts: refuse without reading the whole file into memory.
+    if (statSync(value).size > USER_DATA_LIMIT * 4) {
+      throw new UserDataError(
+        flag,
+        `the user data file ${value} is ${statSync(value).size} bytes; Hetzner accepts at most ${USER_DATA_LIMIT} ` +
+          'bytes (32 KiB): shorten it or fetch larger files from cloud-init instead',
+      );
+    }
+    bytes = readFileSync(value);
   } catch (e) {
+    if (e instanceof UserDataError) throw e;
     throw new UserDataError(flag, `cannot read the user data file ${value}: ${(e as Error).message}`);
+  }
+  try {
+    return { content: new TextDecoder('utf-8', { fatal: true }).decode(bytes), fromFile: value };
+  } catch {
+    throw new UserDataError(
+      flag,
+      `the user data file ${value} is not valid UTF-8 text (gzip or other binary data cannot be sent): save it as UTF-8`,
+    );
   }
 }
 

@@ -49,7 +49,11 @@ function retry<T>(ctx: ClusterFirewallContext, what: string, fn: () => Promise<T
 }
 
 function ruleOptions(ctx: ClusterFirewallContext): RuleOptions {
-  return { cni: ctx.cni, adminCidrs: ctx.adminCidrs ? parseAdminCidrs(ctx.adminCidrs) : undefined };
+  return {
+    cni: ctx.cni,
+    adminCidrs: ctx.adminCidrs ? parseAdminCidrs(ctx.adminCidrs) : undefined,
+    openNodePorts: ctx.openNodePorts,
+  };
 }
 
 function firewallName(ctx: ClusterFirewallContext): string {

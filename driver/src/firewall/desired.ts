@@ -14,8 +14,8 @@ import {
   MAX_RULES_PER_FIREWALL,
   OUTBOUND_RULES,
   outboundRule,
-  PUBLIC_RULES,
   publicRule,
+  publicTemplates,
   type RuleOptions,
   ruleKey,
 } from './rules';
@@ -107,7 +107,7 @@ export function desiredRules(input: DesiredInput): DesiredResult {
   const rules: FirewallRuleRequest[] = [...foreign];
   const present = new Set(foreign.map(ruleKey));
   if (input.autoCreateRules) {
-    for (const t of PUBLIC_RULES) {
+    for (const t of publicTemplates(input.options)) {
       const r = publicRule(t, input.options);
       if (!present.has(ruleKey(r))) rules.push(r);
     }

@@ -43,6 +43,8 @@ export interface ClusterFirewallContext {
    */
   cni?: Cni | undefined;
   adminCidrs?: readonly string[] | undefined;
+  /** false leaves the public NodePort rules out of the template (default true: open from anywhere). */
+  openNodePorts?: boolean | undefined;
   /** Test hooks: backoff, attempts, sleep, random, action timeout. */
   reconcile?: Partial<ReconcileOptions> | undefined;
 }

@@ -19,14 +19,16 @@ export interface RuleTemplate {
   description: string;
   /** Administrative access: from the admin CIDRs when they are given, else from anywhere. */
   admin?: boolean;
+  /** The NodePort range, left out when `openNodePorts` is false. */
+  nodePorts?: boolean;
 }
 
 /** Reachable from anywhere: SSH (rancher-machine provisions over it), the Kubernetes API, NodePorts, ICMP. */
 export const PUBLIC_RULES: readonly RuleTemplate[] = [
   { protocol: 'tcp', port: '22', description: 'SSH', admin: true },
   { protocol: 'tcp', port: '6443', description: 'Kubernetes API', admin: true },
-  { protocol: 'tcp', port: '30000-32767', description: 'NodePorts TCP' },
-  { protocol: 'udp', port: '30000-32767', description: 'NodePorts UDP' },
+  { protocol: 'tcp', port: '30000-32767', description: 'NodePorts TCP', nodePorts: true },
+  { protocol: 'udp', port: '30000-32767', description: 'NodePorts UDP', nodePorts: true },
   { protocol: 'icmp', port: null, description: 'ICMP' },
 ];
 
@@ -66,6 +68,13 @@ export interface RuleOptions {
   cni?: Cni | undefined;
   /** Sources for SSH and the Kubernetes API instead of anywhere (canonical CIDRs). */
   adminCidrs?: readonly string[] | undefined;
+  /** Public NodePort rules (default true); false keeps Services reachable only through load balancers or ingress. */
+  openNodePorts?: boolean | undefined;
+}
+
+/** The public rules the template adds with these options. */
+export function publicTemplates(o: RuleOptions = {}): RuleTemplate[] {
+  return PUBLIC_RULES.filter((t) => !(t.nodePorts && o.openNodePorts === false));
 }
 
 export function internalTemplates(o: RuleOptions = {}): RuleTemplate[] {
@@ -144,7 +153,7 @@ function withPort(r: FirewallRuleRequest, port: string | null): FirewallRuleRequ
 
 /** The rules a freshly created firewall gets with auto-create-firewall-rules: everything but the node sources. */
 export function baseTemplateRules(o: RuleOptions = {}): FirewallRuleRequest[] {
-  return [...PUBLIC_RULES.map((t) => publicRule(t, o)), ...OUTBOUND_RULES.map(outboundRule)];
+  return [...publicTemplates(o).map((t) => publicRule(t, o)), ...OUTBOUND_RULES.map(outboundRule)];
 }
 
 /** One canonical spelling per rule: absent and empty fields unified, CIDRs canonical and sorted. */

@@ -9,7 +9,7 @@ import { type RateLimitInfo, RateLimitState, rateLimitHandler } from './http/rat
 import { retryHandler } from './http/retry-handler';
 import { type ClientStats, statsHandler } from './http/stats-handler';
 import { defaultSleep, describeTarget, type Handler, type Query, type Sleep } from './http/types';
-import { ActionClient, type PollOptions } from './resources/action';
+import { ActionClient, DEFAULT_POLL, type PollOptions } from './resources/action';
 import type { RequestOptions } from './resources/common';
 import { FirewallClient } from './resources/firewall';
 import { ImageClient } from './resources/image';
@@ -33,6 +33,8 @@ export interface HcloudClientOptions {
   requestTimeoutMs?: number;
   /** Retries after the first attempt for transient errors. Default 5. */
   maxRetries?: number;
+  /** Also retry 500/503 where repeating is harmless (reads, deletes; 503 for all). Default false, as hcloud-go. */
+  retryServerErrors?: boolean;
   /** Truncated exponential backoff with full jitter. Default 1 s base, 60 s cap. */
   backoff?: { baseMs: number; capMs: number };
   /** Longest single wait for the rate limit. Default 60 s. */
@@ -42,7 +44,7 @@ export interface HcloudClientOptions {
   now?: () => number;
   /** Gets one debug line per attempt (method, path, status, ms); never the token or bodies. */
   logger?: Logger;
-  /** Action polling: first interval, growth factor and ceiling. Default 500 ms ×1.5 up to 5 s. */
+  /** Action polling: first interval, growth factor, ceiling, typical run times. Default DEFAULT_POLL. */
   poll?: PollOptions;
 }
 
@@ -119,6 +121,7 @@ export class HcloudClient {
     h = errorHandler(h);
     h = retryHandler(h, {
       maxRetries: opts.maxRetries ?? 5,
+      serverErrors: opts.retryServerErrors ?? false,
       backoff: opts.backoff ?? { baseMs: 1000, capMs: 60_000 },
       sleep,
       random,
@@ -142,7 +145,7 @@ export class HcloudClient {
     this.locations = new LocationClient(this);
     this.primaryIps = new PrimaryIpClient(this);
     this.volumes = new VolumeClient(this);
-    this.actions = new ActionClient(this, opts.poll ?? { initialMs: 500, maxMs: 5000, factor: 1.5 }, sleep, now);
+    this.actions = new ActionClient(this, opts.poll ?? DEFAULT_POLL, sleep, now);
   }
 
   /** The last RateLimit-* headers seen, if any. */

@@ -14,6 +14,7 @@ export { backoffDelay, isRetryable } from './http/retry-handler';
 export type { ClientStats } from './http/stats-handler';
 export type { Query, QueryValue, Sleep } from './http/types';
 export type { Action, ActionClient, ActionStatus, PollOptions, WaitOptions } from './resources/action';
+export { DEFAULT_POLL, TYPICAL_ACTION_MS } from './resources/action';
 export type { Deprecation, Labels, ListQuery, Protection, RequestOptions } from './resources/common';
 export type {
   Firewall,

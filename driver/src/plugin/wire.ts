@@ -182,8 +182,12 @@ export function driverOptionsFromGob(value: GobValue): Map<string, FlagValue> {
   if (values === undefined || values === null) return out;
   if (!(values instanceof Map)) throw new WireShapeError('RPCFlags.Values: expected a map');
   for (const [k, v] of values) {
-    const key = str(k as GobValue);
-    out.set(key, flagValueFromGob(key, v));
+    if (typeof k !== 'string') {
+      throw new WireShapeError(
+        `SetConfigFromFlags: RPCFlags.Values keys must be flag names (strings), got ${typeof k}`,
+      );
+    }
+    out.set(k, flagValueFromGob(k, v));
   }
   return out;
 }

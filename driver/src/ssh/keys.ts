@@ -14,9 +14,17 @@ export interface KeyPair {
 }
 
 export function generateEd25519KeyPair(comment: string): KeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  const publicKey = pair.public.trim();
-  return { privateKey: pair.private, publicKey, fingerprint: md5Fingerprint(publicKey) };
+  // ssh2 drops a leading zero byte of the 32-byte Ed25519 public key, so about one key in 256 comes out 31 bytes
+  // long and malformed (both halves; found by the soak test). Drawing again until the pair parses is safe: keys
+  // are independent draws, and the excluded ones would be unusable anyway.
+  for (let attempt = 1; ; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    const publicKey = pair.public.trim();
+    if (!(ssh2.utils.parseKey(publicKey) instanceof Error) && !(ssh2.utils.parseKey(pair.private) instanceof Error)) {
+      return { privateKey: pair.private, publicKey, fingerprint: md5Fingerprint(publicKey) };
+    }
+    if (attempt >= 20) throw new Error('could not generate a well-formed Ed25519 SSH key pair');
+  }
 }
 
 /** MD5 over the public key blob, as `ssh-keygen -E md5 -l` prints it (without the "MD5:" prefix). */

@@ -26,14 +26,21 @@ describe('GetCreateFlags', () => {
   const flags = createFlags();
   const byName = new Map(flags.map((f) => [f.name, f]));
 
-  it('has the 16 design flags in the design order, then our five', () => {
+  it('has the 16 design flags in the design order, then our own', () => {
     expect(flags.map((f) => f.name).slice(0, 16)).toEqual(DESIGN_FLAGS);
     expect(flags.map((f) => f.name).slice(16)).toEqual([
       'hetzner-api-endpoint',
       'hetzner-ssh-user',
       'hetzner-ssh-port',
       'hetzner-server-labels',
+      'hetzner-rdns-template',
+      'hetzner-firewall-admin-cidrs',
+      'hetzner-firewall-close-nodeports',
       'hetzner-additional-user-data',
+      'hetzner-placement-group-spread',
+      'hetzner-primary-ipv4',
+      'hetzner-primary-ipv6',
+      'hetzner-volumes',
     ]);
   });
 

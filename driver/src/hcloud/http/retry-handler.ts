@@ -6,6 +6,8 @@ import type { Handler, HttpRequest, Sleep } from './types';
 
 export interface RetryOptions {
   maxRetries: number;
+  /** Also retry 500 and 503 where repeating is harmless; see isRetryableServerError. Default off (as hcloud-go). */
+  serverErrors?: boolean;
   backoff: { baseMs: number; capMs: number };
   sleep: Sleep;
   random: () => number;
@@ -26,6 +28,18 @@ export function isRetryable(err: unknown, retryLocked = false): boolean {
   return false;
 }
 
+/**
+ * 500 and 503 (with or without a JSON body) for a request whose repetition does no harm: reads, and deletes (a
+ * repeated one meets not_found); for any other method only 503, which says the request was not served at all. With
+ * backoff and the retry cap, this rides out a failing backend without hammering it, where hcloud-go gives up at once.
+ */
+export function isRetryableServerError(err: unknown, method: string): boolean {
+  const status = err instanceof HcloudError || err instanceof HttpStatusError ? err.status : 0;
+  if (err instanceof HcloudError && !['server_error', 'unavailable', 'service_error'].includes(err.code)) return false;
+  if (method === 'GET' || method === 'DELETE') return status === 500 || status === 503;
+  return status === 503;
+}
+
 /** Truncated exponential backoff with full jitter: random in [0, min(cap, base·2^attempt)). */
 export function backoffDelay(attempt: number, backoff: { baseMs: number; capMs: number }, random: () => number) {
   const ceiling = Math.min(backoff.capMs, backoff.baseMs * 2 ** Math.min(attempt, 30));
@@ -39,7 +53,9 @@ export function retryHandler(next: Handler, opts: RetryOptions): Handler {
         return await next(req);
       } catch (err) {
         if (req.signal?.aborted) throw err;
-        if (attempt >= opts.maxRetries || !isRetryable(err, req.retryLocked)) {
+        const retryable =
+          isRetryable(err, req.retryLocked) || (opts.serverErrors === true && isRetryableServerError(err, req.method));
+        if (attempt >= opts.maxRetries || !retryable) {
           if (err instanceof HcloudNetworkError) err.setAttempts(attempt + 1);
           throw err;
         }

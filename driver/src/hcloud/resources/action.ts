@@ -1,5 +1,7 @@
 // Actions: the API's handle on asynchronous work. Waiting batches ids into `GET /actions?id=…` with a growing
-// poll interval, rather than polling each action every 500 ms.
+// poll interval, rather than polling each action every 500 ms. With typical durations configured, the first poll
+// waits for the action's usual run time and later ones for the end its progress predicts, so a short action costs
+// one request instead of one per half second.
 import { ActionError, ActionTimeoutError } from '../errors';
 import type { Sleep } from '../http/types';
 import { idPath, orNull, type Requester } from './common';
@@ -21,7 +23,37 @@ export interface PollOptions {
   initialMs: number;
   maxMs: number;
   factor: number;
+  /**
+   * Typical run time per command. When set, the first poll waits for the slowest (or, for chained actions, the sum)
+   * of the running actions' typical times, and each later poll for the end their progress rate predicts, within
+   * [initialMs, maxMs]. Unset: plain exponential backoff from initialMs.
+   */
+  expectedMs?: Readonly<Record<string, number>>;
 }
+
+/**
+ * Run times of Hetzner Cloud actions as usually observed (a new server takes several seconds to be created, then
+ * about a second to boot). Polling earlier than this can only find the action still running.
+ */
+export const TYPICAL_ACTION_MS: Readonly<Record<string, number>> = {
+  create_server: 5000,
+  start_server: 1000,
+  stop_server: 1000,
+  shutdown_server: 1500,
+  reboot_server: 1500,
+  reset_server: 1000,
+  delete_server: 2000,
+  attach_to_network: 1000,
+  detach_from_network: 1000,
+  apply_firewall: 500,
+  remove_firewall: 500,
+  set_firewall_rules: 500,
+  add_to_placement_group: 500,
+  remove_from_placement_group: 500,
+};
+
+/** The client's default: backoff from 500 ms to 5 s, first poll after the typical run time. */
+export const DEFAULT_POLL: PollOptions = { initialMs: 500, maxMs: 5000, factor: 1.5, expectedMs: TYPICAL_ACTION_MS };
 
 export interface WaitOptions {
   /** Overall deadline for all actions; default 10 minutes. */
@@ -29,6 +61,11 @@ export interface WaitOptions {
   signal?: AbortSignal;
   /** Called with every observed state change (including already finished actions passed in). */
   onProgress?: (action: Action) => void;
+  /**
+   * The actions run one after the other (a server's `next_actions` start when its `create_server` ends), so the
+   * expected wait is the sum of their typical times rather than the longest.
+   */
+  chained?: boolean;
 }
 
 /** hcloud-go polls `GET /actions` in chunks of 25 ids. */
@@ -74,12 +111,16 @@ export class ActionClient {
       }
     }
 
-    let delay = this.poll.initialMs;
+    // Progress as first seen, per action, to turn later readings into a rate.
+    const seen = new Map<number, { t: number; progress: number }>();
+    const started = this.now();
+    for (const id of running) seen.set(id, { t: started, progress: latest.get(id)?.progress ?? 0 });
+    let backoff = this.poll.initialMs;
+    let delay = this.firstDelay(running, latest, o.chained === true);
     while (running.size > 0) {
       const left = deadline - this.now();
       if (left <= 0) throw this.timeout(running, latest, timeoutMs);
       await this.sleep(Math.min(delay, left), o.signal);
-      delay = Math.min(this.poll.maxMs, delay * this.poll.factor);
 
       const ids = [...running];
       for (let i = 0; i < ids.length; i += CHUNK) {
@@ -88,8 +129,8 @@ export class ActionClient {
           query: { id: chunk },
           signal: o.signal,
         });
-        const seen = new Set(r.actions.map((a) => a.id));
-        const missing = chunk.filter((id) => !seen.has(id));
+        const got = new Set(r.actions.map((a) => a.id));
+        const missing = chunk.filter((id) => !got.has(id));
         if (missing.length > 0) {
           throw new Error(`Hetzner API returned no action for id(s) ${missing.join(', ')}; they may have expired`);
         }
@@ -106,8 +147,64 @@ export class ActionClient {
         }
       }
       if (running.size > 0 && this.now() >= deadline) throw this.timeout(running, latest, timeoutMs);
+      backoff = Math.min(this.poll.maxMs, backoff * this.poll.factor);
+      delay = this.nextDelay(running, latest, seen, o.chained === true) ?? backoff;
     }
     return order.map((id) => latest.get(id)!);
+  }
+
+  /** Before any reading: the typical run time when known, else the initial interval. */
+  private firstDelay(running: Set<number>, latest: Map<number, Action>, chained: boolean): number {
+    const expected = this.poll.expectedMs;
+    if (!expected || running.size === 0) return this.poll.initialMs;
+    const times = [...running].map((id) => expected[latest.get(id)?.command ?? ''] ?? this.poll.initialMs);
+    const total = chained ? times.reduce((a, b) => a + b, 0) : Math.max(...times);
+    return this.clamp(total);
+  }
+
+  /**
+   * After a reading: when the slowest running action is predicted to end, from its progress rate since it was first
+   * seen (an action still at 0 % is assumed to need its typical time after the ones it may follow). Null when no
+   * estimate is possible, so the caller falls back to backoff.
+   */
+  private nextDelay(
+    running: Set<number>,
+    latest: Map<number, Action>,
+    seen: Map<number, { t: number; progress: number }>,
+    chained: boolean,
+  ): number | null {
+    const expected = this.poll.expectedMs;
+    if (!expected || running.size === 0) return null;
+    const now = this.now();
+    let moving = 0;
+    let queued = 0;
+    let unknown = false;
+    for (const id of running) {
+      const a = latest.get(id);
+      const first = seen.get(id);
+      if (!a || !first) {
+        unknown = true;
+        continue;
+      }
+      const elapsed = now - first.t;
+      if (a.progress > first.progress && elapsed > 0) {
+        const rate = (a.progress - first.progress) / elapsed;
+        moving = Math.max(moving, (100 - a.progress) / rate);
+      } else if (a.progress === 0 && expected[a.command] !== undefined) {
+        const typical = expected[a.command]!;
+        queued = chained ? queued + typical : Math.max(queued, typical);
+      } else {
+        unknown = true;
+      }
+    }
+    if (unknown && moving === 0 && queued === 0) return null;
+    const estimate = chained ? moving + queued : Math.max(moving, queued);
+    // Progress is reported in whole percent, so the prediction runs early; a margin saves the extra poll.
+    return this.clamp(estimate * 1.1 + this.poll.initialMs * 0.2);
+  }
+
+  private clamp(ms: number): number {
+    return Math.min(this.poll.maxMs, Math.max(this.poll.initialMs, Math.ceil(ms)));
   }
 
   private settle(a: Action, o: WaitOptions): void {

@@ -39,4 +39,9 @@ export class PrimaryIpClient {
   list(q?: PrimaryIpListQuery): Promise<PrimaryIp[]> {
     return this.api.listAll<PrimaryIp>('/primary_ips', 'primary_ips', toQuery(q));
   }
+
+  async update(id: number, req: { name?: string; labels?: Labels; auto_delete?: boolean }): Promise<PrimaryIp> {
+    const r = await this.api.request<{ primary_ip: PrimaryIp }>('PUT', idPath('/primary_ips', id), { body: req });
+    return r.primary_ip;
+  }
 }

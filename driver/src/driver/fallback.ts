@@ -1,0 +1,285 @@
+// Capacity fallback: `hetzner-server-location` and `hetzner-server-type` take ordered, comma-separated lists (they
+// stay string flags, since Rancher's schema for them is a string and existing configs send one value). Create tries
+// the (location, type) pairs in order — every type in the first location, then every type in the next — and moves
+// on when the API answers that a type is unavailable or unsupported there, or that placement failed. PreCreateCheck
+// checks every pair it may try; pairs the catalogue says can never work are dropped with a warning up front.
+import type { HcloudClient, Image, Location, ServerCreateRequest, ServerType } from '../hcloud';
+import { isHcloudError } from '../hcloud';
+import { FLAG, type FlagSettings } from './flags';
+import type { Logger } from './interface';
+import type { SpreadPlacement } from './placement';
+import { type CreatePlan, type PlanLocation, planCreate } from './plan';
+import type { Problem } from './validate';
+
+export interface Candidate {
+  location: PlanLocation;
+  serverType: ServerType;
+  image: Image;
+}
+
+/** `"cx23, cpx22,cx23"` → `["cx23", "cpx22"]`: trimmed, empty entries and repeats dropped, order kept. */
+export function parseChoices(value: string): string[] {
+  return [
+    ...new Set(
+      value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== ''),
+    ),
+  ];
+}
+
+/** Location-major: a pool stays in its preferred location (networks, latency) as long as any type fits there. */
+export function candidatePairs(types: string[], locations: string[]): Array<{ type: string; location: string }> {
+  return locations.flatMap((location) => types.map((type) => ({ type, location })));
+}
+
+export function describeCandidate(c: Pick<Candidate, 'location' | 'serverType'>): string {
+  return `${c.serverType.name} in ${c.location.name}`;
+}
+
+/** The API's ways of saying "not this type here, not now": worth trying the next pair, not worth failing for. */
+export function isCapacityError(err: unknown): boolean {
+  if (isHcloudError(err, 'resource_unavailable', 'invalid_server_type', 'unsupported_error', 'placement_error')) {
+    return true;
+  }
+  return (
+    isHcloudError(err, 'invalid_input') &&
+    /unsupported location|not (available|offered|supported) (in|for)/i.test(err.apiMessage)
+  );
+}
+
+export interface FallbackPlan {
+  plan: CreatePlan | null;
+  problems: Problem[];
+  candidates: Candidate[];
+}
+
+/**
+ * Plans the first workable pair with the ordinary planner (so every other flag is checked exactly as for one pair)
+ * and vets the rest: the type exists and is sold in the location, an image of its architecture exists, the
+ * location is in the network zone of the networks, and it is the location that primary IPs and volumes pin.
+ */
+export async function planWithFallback(input: {
+  settings: FlagSettings;
+  machineName: string;
+  client: () => HcloudClient;
+  /** A location the server must be in (primary IPs, volumes), when known before planning. */
+  pinnedLocation?: string | null;
+}): Promise<FallbackPlan> {
+  const s = input.settings;
+  const types = parseChoices(s.serverType);
+  const locations = parseChoices(s.location);
+  if (types.length <= 1 && locations.length <= 1) {
+    const single = { ...s, serverType: types[0] ?? s.serverType, location: locations[0] ?? s.location };
+    const r = await planCreate({ ...input, settings: single });
+    const problems = [...r.problems];
+    if (r.plan && input.pinnedLocation && r.plan.location.name !== input.pinnedLocation) {
+      problems.push(pinProblem(input.pinnedLocation, [r.plan.location.name]));
+      return { plan: null, problems, candidates: [] };
+    }
+    const candidates = r.plan
+      ? [{ location: r.plan.location, serverType: r.plan.serverType, image: r.plan.image }]
+      : [];
+    return { plan: r.plan, problems, candidates };
+  }
+
+  const problems: Problem[] = [];
+  const error = (flag: string, message: string) => problems.push({ severity: 'error', flag, message });
+  const warn = (flag: string, message: string) => problems.push({ severity: 'warning', flag, message });
+
+  let catalogue: { types: ServerType[]; locations: Location[] };
+  try {
+    const client = input.client();
+    const [allTypes, allLocations] = await Promise.all([client.serverTypes.list(), client.locations.list()]);
+    catalogue = { types: allTypes, locations: allLocations };
+  } catch {
+    // Token, endpoint or network trouble: the ordinary planner reports it against the right flag.
+    const r = await planCreate({ ...input, settings: { ...s, serverType: types[0]!, location: locations[0]! } });
+    return { plan: null, problems: r.problems, candidates: [] };
+  }
+
+  const typeOf = new Map(catalogue.types.map((t) => [t.name, t]));
+  const locationOf = new Map(catalogue.locations.map((l) => [l.name, l]));
+  for (const t of types) {
+    if (!typeOf.has(t))
+      error(FLAG.serverType, `server type "${t}" does not exist: remove it from the list or fix the name`);
+  }
+  for (const l of locations) {
+    if (!locationOf.has(l)) {
+      error(FLAG.location, `location "${l}" does not exist: use fsn1, nbg1, hel1, ash, hil or sin`);
+    }
+  }
+  if (problems.length > 0) return { plan: null, problems, candidates: [] };
+
+  interface Pair {
+    type: ServerType;
+    location: Location;
+    soldOut: boolean;
+  }
+  const pairs: Pair[] = [];
+  for (const { type, location } of candidatePairs(types, locations)) {
+    const t = typeOf.get(type)!;
+    const l = locationOf.get(location)!;
+    const what = `${t.name} in ${l.name}`;
+    const entry = t.locations?.find((x) => x.name === l.name);
+    const offered = entry ?? (t.locations?.length ? null : t.prices?.find((p) => p.location === l.name));
+    if (!offered) {
+      warn(FLAG.serverType, `${what} is skipped: the type is not offered in that location`);
+      continue;
+    }
+    if (entry?.deprecation || t.deprecated || t.deprecation) {
+      warn(FLAG.serverType, `${what} is skipped: the type is deprecated there`);
+      continue;
+    }
+    if (input.pinnedLocation && l.name !== input.pinnedLocation) {
+      warn(FLAG.location, `${what} is skipped: the primary IPs/volumes are in ${input.pinnedLocation}`);
+      continue;
+    }
+    pairs.push({ type: t, location: l, soldOut: entry?.available === false });
+  }
+  const first = pairs.find((p) => !p.soldOut);
+  if (!first) {
+    if (input.pinnedLocation && !pairs.length) {
+      error(FLAG.location, pinProblem(input.pinnedLocation, locations).message);
+    } else {
+      error(
+        FLAG.serverType,
+        pairs.length > 0
+          ? `every pair is sold out right now (${pairs.map((p) => `${p.type.name} in ${p.location.name}`).join(', ')}): add another type or location`
+          : `no server type of "${s.serverType}" is offered in any location of "${s.location}": widen either list`,
+      );
+    }
+    return { plan: null, problems, candidates: [] };
+  }
+  for (const p of pairs.filter((x) => x.soldOut)) {
+    warn(FLAG.serverType, `${p.type.name} in ${p.location.name} is sold out right now; Create still tries it in turn`);
+  }
+
+  const r = await planCreate({
+    ...input,
+    settings: { ...s, serverType: first.type.name, location: first.location.name },
+  });
+  problems.push(...r.problems);
+  if (!r.plan) return { plan: null, problems, candidates: [] };
+  const plan = r.plan;
+  const zone = plan.location.network_zone ?? first.location.network_zone;
+  const needsZone = plan.networkIds.length > 0;
+
+  const client = input.client();
+  const imageFor = new Map<string, Image | null>([[plan.image.architecture, plan.image]]);
+  const candidates: Candidate[] = [];
+  for (const p of pairs) {
+    const what = `${p.type.name} in ${p.location.name}`;
+    if (needsZone && p.location.network_zone !== zone) {
+      warn(
+        FLAG.location,
+        `${what} is skipped: the networks are in network zone ${zone}, not ${p.location.network_zone}`,
+      );
+      continue;
+    }
+    const arch = p.type.architecture;
+    if (!imageFor.has(arch)) imageFor.set(arch, await imageForArch(client, s.image, arch));
+    const image = imageFor.get(arch);
+    if (!image) {
+      warn(FLAG.serverType, `${what} is skipped: image "${s.image}" has no ${arch} version`);
+      continue;
+    }
+    const location: PlanLocation =
+      p === first ? plan.location : { id: p.location.id, name: p.location.name, network_zone: p.location.network_zone };
+    candidates.push({ location, serverType: p.type, image });
+  }
+  return { plan, problems, candidates };
+}
+
+/** The same image for another architecture: system images share names across architectures, snapshots do not. */
+async function imageForArch(client: HcloudClient, ref: string, arch: 'x86' | 'arm'): Promise<Image | null> {
+  if (/^\d+$/.test(ref)) {
+    const byId = await client.images.get(Number(ref));
+    if (byId) return byId.architecture === arch ? byId : null;
+  }
+  const byName = await client.images.list({ name: ref, architecture: arch, include_deprecated: true });
+  return byName.find((i) => i.status === 'available') ?? null;
+}
+
+function pinProblem(pinned: string, locations: string[]): Problem {
+  return {
+    severity: 'error',
+    flag: FLAG.location,
+    message:
+      `the primary IPs/volumes are in ${pinned}, but the server would be created in ${locations.join(', ')}: ` +
+      `add ${pinned} to --${FLAG.location} or use addresses and volumes of that location`,
+  };
+}
+
+/** Rounds of "the spread group filled up or vanished under us, choose again" per pair before giving up on it. */
+const SPREAD_ROUNDS = 12;
+
+/**
+ * POSTs the server on each candidate pair in turn (and, with spread placement, into a group with room). Returns the
+ * result with the pair and group used; when every pair fails for capacity, one error lists what each answered.
+ */
+export async function postWithFallback<T>(opts: {
+  body: ServerCreateRequest;
+  candidates: Candidate[];
+  spread: SpreadPlacement | null;
+  logger: Logger;
+  post: (body: ServerCreateRequest) => Promise<T>;
+  /** Told each spread group before it is used, so a failed Create can delete a group it left empty. */
+  onGroup?: (groupId: number) => void;
+}): Promise<{ result: T; candidate: Candidate; groupId: number | null }> {
+  const { candidates, spread, logger } = opts;
+  const tried: string[] = [];
+  let last: unknown = null;
+  for (const [i, c] of candidates.entries()) {
+    const body: ServerCreateRequest = {
+      ...opts.body,
+      server_type: c.serverType.name,
+      location: c.location.name,
+      image: c.image.id,
+    };
+    for (let round = 0; ; round++) {
+      let groupId: number | null = null;
+      if (spread) {
+        const group = await spread.choose();
+        groupId = group.id;
+        body.placement_group = group.id;
+        opts.onGroup?.(group.id);
+      }
+      try {
+        const result = await opts.post(body);
+        if (i > 0) {
+          logger.info(`Capacity fallback: using ${describeCandidate(c)} (${tried.join('; ')})`);
+        }
+        return { result, candidate: c, groupId };
+      } catch (err) {
+        if (
+          spread &&
+          groupId !== null &&
+          round < SPREAD_ROUNDS &&
+          isHcloudError(err, 'placement_error', 'not_found') &&
+          (await spread.groupWasTaken(groupId))
+        ) {
+          logger.debug(`Spread group ${groupId} filled up or was removed meanwhile; choosing again`);
+          continue;
+        }
+        if (!isCapacityError(err)) throw err;
+        last = err;
+        const code = isHcloudError(err) ? err.code : 'error';
+        tried.push(`${describeCandidate(c)}: ${code}`);
+        if (i < candidates.length - 1) {
+          logger.warn(
+            `${describeCandidate(c)} is not available (${code}); trying ${describeCandidate(candidates[i + 1]!)}`,
+          );
+        }
+        break;
+      }
+    }
+  }
+  if (candidates.length === 1 && last) throw last;
+  throw new Error(
+    `no server could be created on any of the ${candidates.length} type/location pairs (${tried.join('; ')}): add ` +
+      `more types to --${FLAG.serverType} or locations to --${FLAG.location}, or try again later`,
+    { cause: last },
+  );
+}

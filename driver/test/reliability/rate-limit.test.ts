@@ -1,0 +1,51 @@
+// Many driver processes share one project budget and learn of each other only through the RateLimit-* headers. Here
+// ten drivers (each with its own API client, as each plugin process has) create machines at once against a small,
+// almost spent bucket: the API answers 429 many times, yet no create fails. scripts/bench/ratelimit.ts runs the same
+// with Hetzner's real bucket (3600, one per second) and 30 creates.
+import { startMock } from 'hcloud-mock';
+import { describe, expect, it } from 'vitest';
+import type { Logger } from '../../src/driver/interface';
+import { configJson, flags, newDriver, TOKEN, tempStore } from '../driver/helpers';
+
+describe('shared rate limit', () => {
+  it('ten concurrent creates on an almost spent budget all finish, waiting on the headers', async () => {
+    const mock = await startMock({
+      tokens: [TOKEN],
+      seedData: false,
+      defaultActionMs: 20,
+      labelSelectorPropagationMs: 10,
+      rateLimit: { limit: 20, refillPerSecond: 20, remaining: 3 },
+    });
+    try {
+      let waits = 0;
+      const logger: Logger = {
+        info() {},
+        warn() {},
+        error() {},
+        debug: (m) => {
+          if (m.includes('rate limit reached')) waits++;
+        },
+      };
+      const store = tempStore();
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, async (_, i) => {
+          const d = newDriver({ logger });
+          await d.setConfigRaw(configJson(`rl-${i}`, store));
+          await d.setConfigFromFlags(flags(mock, {}));
+          await d.preCreateCheck();
+          await d.create();
+        }),
+      );
+      const failed = results
+        .filter((r) => r.status === 'rejected')
+        .map((r) => String((r as PromiseRejectedResult).reason));
+      expect(failed).toEqual([]);
+      expect([...mock.state.servers.values()].filter((s) => s.status === 'running')).toHaveLength(10);
+      // The budget really ran out, and the drivers waited for it instead of failing.
+      expect(mock.stats().byStatus['429'] ?? 0).toBeGreaterThan(0);
+      expect(waits).toBeGreaterThan(0);
+    } finally {
+      await mock.stop();
+    }
+  }, 60_000);
+});
