@@ -141,6 +141,55 @@ async function main() {
       await page.locator('#machine-section').screenshot({ path: join(artifacts, 'machine-config.png') });
     });
 
+    check('machine config: fallback location, spread placement, a volume, the cost line and the dual-stack signal', async () => {
+      const before = await page.evaluate(() => window.harness.state());
+      assert.equal(before.isDualStack, true, 'both public families on: dual-stack');
+      assert.equal(before.isIpv6, false);
+      // The primary location stays nbg1; fsn1 becomes its fallback.
+      const fallbacks = await optionTexts(page, 'hetzner-fallback-locations');
+      assert.ok(!fallbacks.some((t) => t.startsWith('nbg1')), `the primary is not offered as its own fallback: ${fallbacks.join(' | ')}`);
+      await pick(page, 'hetzner-fallback-locations', 'fsn1 —');
+      await page.locator('[data-testid="hetzner-location-order"]').getByText('Tried in order: nbg1 → fsn1').waitFor();
+      await page.locator('[data-testid="hetzner-placement-spread"] .checkbox-container').click();
+      // The mock's detached volume in nbg1.
+      await pick(page, 'hetzner-volumes', 'backup-1');
+      await page.locator('[data-testid="hetzner-cost"]').getByText(/^2 × €\d+\.\d\d = €\d+\.\d\d \/ month \(excl\. traffic\)$/).waitFor();
+      await page.waitForFunction(() => window.harness.state().poolValid === true);
+      let config = await page.evaluate(() => window.harness.config());
+      assert.equal(config.serverLocation, 'nbg1,fsn1');
+      assert.equal(config.serverType, 'cax11');
+      assert.equal(config.placementGroupSpread, true);
+      assert.equal(config.clusterId, 'harness-cluster', 'spread placement fills the cluster ID from the cluster name');
+      assert.equal(config.volumes.length, 1);
+      assert.match(config.volumes[0], /^\d+$/);
+      // Primary IPs and volumes pin the location: the form says the fallback will be skipped.
+      await page.locator('[data-testid="hetzner-warnings"]').getByText('Primary IPs and volumes exist in nbg1 only').waitFor();
+      // A placement group on top of spread placement is a conflict that blocks the save.
+      await pick(page, 'hetzner-placement-group', 'spread');
+      await page.locator('[data-testid="hetzner-spread-error"]').getByText('not both').waitFor();
+      assert.equal((await page.evaluate(() => window.harness.state())).poolValid, false);
+      await pick(page, 'hetzner-placement-group', 'None');
+      await page.waitForFunction(() => window.harness.state().poolValid === true);
+      await page.locator('[data-testid="hetzner-disable-ipv4"] .checkbox-container').click();
+      await page.waitForFunction(() => window.harness.state().isIpv6 === true && window.harness.state().isDualStack === false);
+      await page.locator('[data-testid="hetzner-disable-ipv4"] .checkbox-container').click();
+      await page.waitForFunction(() => window.harness.state().isDualStack === true);
+      config = await page.evaluate(() => window.harness.config());
+      assert.equal(config.placementGroup, '');
+      assert.equal(config.disablePublicIpv4, false);
+      // A fixed private IP: the pool has two machines, so the form warns; outside the network it is an error.
+      const netId = config.networks[0].split(':')[0];
+      await pick(page, `hetzner-network-pin-${netId}`, 'Fixed IP');
+      const ip = page.locator(`input[data-testid="hetzner-network-ip-${netId}"]`);
+      await ip.fill('10.9.0.7');
+      await page.locator('[data-testid="hetzner-errors"]').getByText('10.9.0.7 is outside network private (10.0.0.0/16)').waitFor();
+      await ip.fill('10.0.1.50');
+      await page.locator('[data-testid="hetzner-warnings"]').getByText('A fixed IP in private works for one machine only, but this pool has 2').waitFor();
+      await page.waitForFunction(() => window.harness.state().poolValid === true);
+      assert.deepEqual((await page.evaluate(() => window.harness.config())).networks, [`${netId}:10.0.1.50`]);
+      await page.locator('#machine-section').screenshot({ path: join(artifacts, 'machine-config-extras.png') });
+    });
+
     check('no page errors and no missing translations', async () => {
       assert.deepEqual(pageErrors, []);
       assert.deepEqual(await page.evaluate(() => window.harness.missing()), []);

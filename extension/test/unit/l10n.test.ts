@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { IntlMessageFormat } from 'intl-messageformat';
 import { describe, expect, it } from 'vitest';
 import { messages } from './i18n';
 
@@ -32,7 +33,7 @@ describe('l10n/en-us.yaml', () => {
       ...['userDataYaml', 'userDataMapping'].map((k) => `hetzner.machineConfig.validation.${ k }`),
       ...['shared', 'dedicated'].map((k) => `hetzner.machineConfig.serverType.group.${ k }`),
       ...['none', 'existing', 'managed'].map((k) => `hetzner.machineConfig.firewall.mode.${ k }`),
-      ...['locations', 'server_types', 'images', 'snapshots', 'networks', 'firewalls', 'ssh_keys', 'placement_groups'].map(
+      ...['locations', 'server_types', 'images', 'snapshots', 'networks', 'firewalls', 'ssh_keys', 'placement_groups', 'primary_ips', 'volumes'].map(
         (k) => `hetzner.machineConfig.lists.${ k }`,
       ),
       ...['unauthorized', 'token_readonly', 'forbidden', 'rate_limit_exceeded', 'maintenance', 'unavailable', 'server_error'].map(
@@ -40,10 +41,32 @@ describe('l10n/en-us.yaml', () => {
       ),
       ...['api', 'proxyRefused', 'rancherDenied', 'http', 'network', 'shape'].map((k) => `hetzner.errors.${ k }`),
       ...['invalid', 'failed', 'readOnly', 'ok', 'running'].map((k) => `hetzner.credential.test.${ k }`),
+      ...[...readFileSync(join(pkg, 'lib/rdns.ts'), 'utf8').matchAll(/key: '(rdns\.\w+)'/g)].map((m) => `hetzner.machineConfig.validation.${ m[1] }`),
+      ...[...readFileSync(join(pkg, 'lib/networks.ts'), 'utf8').matchAll(/key: '(network\w+)'/g)].map((m) => `hetzner.machineConfig.validation.${ m[1] }`),
+      ...['primaryIpAssignedWarning', 'volumeAttachedWarning'].map((k) => `hetzner.machineConfig.validation.${ k }`),
       'cluster.provider.hetzner',
     ];
 
     expect(validationKeys.length).toBeGreaterThan(15);
     expect(families.filter((k) => !(k in messages))).toEqual([]);
+  });
+
+  it('parses as ICU messages, as the host formats them (literal braces are passed in as arguments)', () => {
+    const broken = Object.entries(messages).filter(([, msg]) => {
+      try {
+        new IntlMessageFormat(msg, 'en-us'); // eslint-disable-line no-new -- parsing is the check
+
+        return false;
+      } catch {
+        return msg.includes('{');
+      }
+    });
+
+    expect(broken.map(([k]) => k)).toEqual([]);
+    const help = new IntlMessageFormat(messages['hetzner.machineConfig.rdnsTemplate.help']!, 'en-us').format({
+      phMachine: '{{ machine }}', phCluster: '{{ cluster }}', phPool: '{{ pool }}'
+    });
+
+    expect(help).toContain('{{ machine }}, {{ cluster }} (the cluster ID) and {{ pool }}');
   });
 });

@@ -367,6 +367,11 @@ describe('machine-config/hetzner.vue: the remaining flags', () => {
     await wrapper.find('[data-testid="hetzner-label-add"]').trigger('click');
     await wrapper.findAll('[data-testid="hetzner-label-row"]')[0]!.find('input').setValue('a');
     await wrapper.find('textarea[data-testid="hetzner-additional-user-data"]').setValue('#cloud-config\na: 1\n');
+    await wrapper.find('input[data-testid="hetzner-admin-cidrs"]').setValue('203.0.113.0/24, 2001:db8::/32');
+    await choose(wrapper, 'Primary IPv4', '4000000701');
+    await choose(wrapper, 'Primary IPv6', '4000000703');
+    await choose(wrapper, 'Volumes', ['4000000801']);
+    await wrapper.find('input[data-testid="hetzner-rdns-template"]').setValue('{{ machine }}.k8s.example.com');
     value.firewallName = 'fw';
     value.apiEndpoint = 'https://api.hetzner.cloud/v1';
     for (const [field, type] of Object.entries(FIELD_TYPES)) {

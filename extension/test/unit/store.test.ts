@@ -94,6 +94,40 @@ describe('hetzner store: lists', () => {
     await expect(unknown.dispatch('hetzner/list', { credentialId: CRED, resource: 'locations' })).rejects.toMatchObject({ detail: { key: 'code.unauthorized' } });
   });
 
+  it('lists primary IPs and volumes over every page, with their own cache keys', async() => {
+    const data = catalog();
+
+    // 60 primary IPs and 120 volumes: two and three pages at 50 per page.
+    data.primary_ips = Array.from({ length: 60 }, (_, i) => ({
+      id: 9000 + i, name: `ip-${ i }`, ip: `198.51.100.${ i }`, type: i % 2 ? 'ipv6' : 'ipv4', assignee_id: null, location: { name: 'fsn1' }
+    }));
+    data.volumes = Array.from({ length: 120 }, (_, i) => ({
+      id: 8000 + i, name: `vol-${ i }`, size: 10, server: i % 3 ? null : 1, location: { name: 'nbg1' }
+    }));
+    const { store, proxy } = makeStore({ data });
+    const ips = await store.dispatch('hetzner/list', { credentialId: CRED, resource: 'primary_ips' });
+    const vols = await store.dispatch('hetzner/list', { credentialId: CRED, resource: 'volumes' });
+
+    expect(ips.map((p: { id: number }) => p.id)).toEqual(data.primary_ips.map((p) => p.id));
+    expect(vols).toHaveLength(120);
+    expect(vols[119]).toEqual(data.volumes[119]);
+    expect(proxy.calls.map((c) => c.url)).toEqual([
+      '/meta/proxy/api.hetzner.cloud/v1/primary_ips?page=1&per_page=50',
+      '/meta/proxy/api.hetzner.cloud/v1/primary_ips?page=2&per_page=50',
+      '/meta/proxy/api.hetzner.cloud/v1/volumes?page=1&per_page=50',
+      '/meta/proxy/api.hetzner.cloud/v1/volumes?page=2&per_page=50',
+      '/meta/proxy/api.hetzner.cloud/v1/volumes?page=3&per_page=50',
+    ]);
+    expect(proxy.calls.every((c) => c.method === 'GET' && c.headers['x-api-cattleauth-header'] === `Bearer credID=${ CRED } passwordField=apiToken`)).toBe(true);
+    // Cached per credential like the other lists; a forced reload fetches every page again.
+    await store.dispatch('hetzner/list', { credentialId: CRED, resource: 'primary_ips' });
+    expect(proxy.calls).toHaveLength(5);
+    await store.dispatch('hetzner/list', {
+      credentialId: CRED, resource: 'primary_ips', force: true
+    });
+    expect(proxy.calls).toHaveLength(7);
+  });
+
   it('stops on a next_page that does not advance and bounds the page loop', async() => {
     let n = 0;
     const { store } = makeStore();

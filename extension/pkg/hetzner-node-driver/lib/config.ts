@@ -23,6 +23,13 @@ export interface HetznerConfig {
   sshPort?: string;
   serverLabels?: string[] | null;
   additionalUserData?: string;
+  rdnsTemplate?: string;
+  firewallAdminCidrs?: string[] | null;
+  firewallCloseNodeports?: boolean;
+  placementGroupSpread?: boolean;
+  primaryIpv4?: string;
+  primaryIpv6?: string;
+  volumes?: string[] | null;
   [key: string]: unknown;
 }
 
@@ -46,6 +53,13 @@ export const FIELD_TYPES = {
   sshPort:                 'string',
   serverLabels:            'string[]',
   additionalUserData:      'string',
+  rdnsTemplate:            'string',
+  firewallAdminCidrs:      'string[]',
+  firewallCloseNodeports:  'boolean',
+  placementGroupSpread:    'boolean',
+  primaryIpv4:             'string',
+  primaryIpv6:             'string',
+  volumes:                 'string[]',
 } as const satisfies Record<string, 'string' | 'boolean' | 'string[]'>;
 
 export type FormField = keyof typeof FIELD_TYPES;
@@ -86,7 +100,7 @@ export function applyCreateDefaults(value: HetznerConfig): void {
   for (const [field, def] of Object.entries(DRIVER_DEFAULTS)) {
     if (value[field] === undefined || value[field] === null || value[field] === '') value[field] = def;
   }
-  for (const field of ['networks', 'firewalls', 'serverLabels'] as const) {
+  for (const field of ['networks', 'firewalls', 'serverLabels', 'firewallAdminCidrs', 'volumes'] as const) {
     if (!Array.isArray(value[field])) value[field] = [];
   }
   for (const field of [
@@ -95,6 +109,8 @@ export function applyCreateDefaults(value: HetznerConfig): void {
     'autoCreateFirewallRules',
     'disablePublicIpv4',
     'disablePublicIpv6',
+    'firewallCloseNodeports',
+    'placementGroupSpread',
   ] as const) {
     if (typeof value[field] !== 'boolean') value[field] = false;
   }
@@ -117,6 +133,8 @@ export function applyFirewallMode(value: HetznerConfig, mode: FirewallMode, defa
     // Hidden outside the managed mode; the driver would only warn that they have no effect.
     value.autoCreateFirewallRules = false;
     value.firewallName = '';
+    value.firewallAdminCidrs = [];
+    value.firewallCloseNodeports = false;
   } else if (!value.clusterId) {
     value.clusterId = defaultClusterId;
   }

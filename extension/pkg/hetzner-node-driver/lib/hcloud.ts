@@ -105,6 +105,29 @@ export interface PlacementGroup {
   servers: number[];
 }
 
+/** Where a primary IP or volume lives: `location` now; older API versions nest it in `datacenter`. */
+export interface Placed {
+  location?: { name: string } | null;
+  datacenter?: { location?: { name: string } | null } | null;
+}
+
+export interface PrimaryIp extends Placed {
+  id: number;
+  name: string;
+  ip: string;
+  type: 'ipv4' | 'ipv6';
+  assignee_id: number | null;
+  auto_delete?: boolean;
+}
+
+export interface Volume extends Placed {
+  id: number;
+  name: string;
+  size: number;
+  server: number | null;
+  status?: string;
+}
+
 /** The list endpoints the forms use, with the key under which each response carries its items. */
 export const RESOURCES = {
   locations:        'locations',
@@ -114,6 +137,8 @@ export const RESOURCES = {
   firewalls:        'firewalls',
   ssh_keys:         'ssh_keys',
   placement_groups: 'placement_groups',
+  primary_ips:      'primary_ips',
+  volumes:          'volumes',
 } as const;
 
 export type ResourceName = keyof typeof RESOURCES;
@@ -126,4 +151,6 @@ export interface ResourceTypes {
   firewalls: Firewall;
   ssh_keys: SshKey;
   placement_groups: PlacementGroup;
+  primary_ips: PrimaryIp;
+  volumes: Volume;
 }

@@ -81,8 +81,14 @@ const credential = reactive({ decodedData: {} as Record<string, string> });
 const config = reactive<Record<string, unknown>>({ userData: '/var/lib/rancher/bootstrap' });
 const cluster = reactive({ metadata: { name: 'harness-cluster' } });
 const state = reactive({
-  credentialValid: null as boolean | null, testResult: null as boolean | null, poolValid: null as boolean | null
+  credentialValid: null as boolean | null,
+  testResult:      null as boolean | null,
+  poolValid:       null as boolean | null,
+  isIpv6:          null as boolean | null,
+  isDualStack:     null as boolean | null,
 });
+// What MachinePool.vue passes as `machine-pools`: this form is pool 0, of two machines.
+const machinePools = reactive([{ id: 'pool1', pool: { name: 'workers', quantity: 2 } }]);
 const credentialForm = ref<{ test(): Promise<boolean> } | null>(null);
 
 const Harness = defineComponent({
@@ -111,12 +117,17 @@ const Harness = defineComponent({
       h('section', { id: 'machine-section' }, [
         h('h2', 'Machine pool'),
         h(MachineConfig, {
-          value:               config,
-          mode:                'create',
-          credentialId:        CREDENTIAL_ID,
+          value:                  config,
+          mode:                   'create',
+          credentialId:           CREDENTIAL_ID,
           cluster,
-          uuid:                'harness',
-          onValidationChanged: (v: boolean) => (state.poolValid = v),
+          uuid:                   'harness',
+          poolIndex:              0,
+          poolId:                 'pool1',
+          machinePools,
+          onValidationChanged:    (v: boolean) => (state.poolValid = v),
+          'onUpdate:isIpv6':      (v: boolean) => (state.isIpv6 = v),
+          'onUpdate:isDualStack': (v: boolean) => (state.isDualStack = v),
         }),
       ]),
     ]);
