@@ -419,11 +419,13 @@ export class HetznerDriver implements Driver {
     const keyName = `${name.slice(0, 50)}-${randomSuffix()}`;
     this.logger.info(`Uploading SSH key ${keyName}…`);
     try {
-      const key = await client.sshKeys.create({
-        name: keyName,
-        public_key: pair.publicKey,
-        labels: ownershipLabels(name, this.config.ClusterID),
-      });
+      const key = await this.repeatOnServerError('upload SSH key', () =>
+        client.sshKeys.create({
+          name: keyName,
+          public_key: pair.publicKey,
+          labels: ownershipLabels(name, this.config.ClusterID),
+        }),
+      );
       made.keyId = key.id;
       return key;
     } catch (err) {
@@ -443,7 +445,7 @@ export class HetznerDriver implements Driver {
     made: Made,
   ): Promise<{ server: Server; actions: Action[] }> {
     try {
-      const r = await client.servers.create(body);
+      const r = await this.repeatOnServerError('create server', () => client.servers.create(body));
       made.serverId = r.server.id;
       return { server: r.server, actions: [r.action, ...(r.next_actions ?? [])] };
     } catch (err) {
@@ -453,7 +455,9 @@ export class HetznerDriver implements Driver {
       if (!server || !isOwnedBy(server.labels, body.name)) throw err;
       made.serverId = server.id;
       this.logger.info(`Adopting server ${body.name} (id ${server.id}) created by a retried request`);
-      return { server, actions: await client.servers.actions(server.id, { status: 'running' }) };
+      // All its actions, finished ones too: a create or start that already failed must fail this Create, not leave
+      // it waiting for a status that never comes (found by the soak: a 10-minute wait on a server that stayed off).
+      return { server, actions: await client.servers.actions(server.id) };
     }
   }
 
@@ -637,6 +641,23 @@ export class HetznerDriver implements Driver {
    * Retries `locked` and `conflict`: a server is locked while any action runs on it (a create that is still
    * finishing, a firewall being applied), which ends by itself.
    */
+  /**
+   * A 500 on a create may or may not have been applied, so the client does not repeat it. These two creates are
+   * safe to repeat: a repeat of an applied one meets uniqueness_error, which uploadKey and postServer resolve by
+   * adopting what they made. One 500 then no longer costs the whole machine.
+   */
+  private async repeatOnServerError<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isHcloudError(err, 'server_error') || attempt >= 3) throw err;
+        this.logger.debug(`${what}: ${err.code}, repeating (attempt ${attempt + 1})`);
+        await this.sleep(this.timeouts.busyRetryMs * attempt);
+      }
+    }
+  }
+
   private async retryBusy<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
