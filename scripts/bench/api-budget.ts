@@ -144,6 +144,20 @@ async function main(): Promise<void> {
       `remove ≤ 4: max ${Math.max(...plainRemove.map((m) => m.calls))}; ` +
       `action polls ≤ 1/4 of fixed 500 ms: ${polls}/${fixed} = ${(polls / fixed).toFixed(2)}`,
   );
+  // What the managed firewall adds to an operation, over the same operation without it; the firewall is looked up
+  // once per operation (the post-write re-read of the firewall and of the servers is the reconciler's verify step).
+  const get = (label: string) => rows.find(([l]) => l === label)?.[1];
+  const extra = (label: string, base: readonly Measured[]) => {
+    const m = get(label);
+    const lookups = m?.byEndpoint['GET /firewalls'] ?? 0;
+    return m ? `+${m.calls - Math.max(...base.map((b) => b.calls))} (GET /firewalls ×${lookups})` : '-';
+  };
+  console.log(
+    `Managed firewall adds: first node ${extra('create, managed firewall (first node)', plainCreate)}, ` +
+      `joining ${extra('create, managed firewall (joining node)', plainCreate)}, ` +
+      `leaving ${extra('remove, managed firewall (node, others remain)', plainRemove)}, ` +
+      `last node ${extra('remove, managed firewall (last node)', plainRemove)}`,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

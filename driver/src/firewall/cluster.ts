@@ -3,7 +3,7 @@
 import { isHcloudError } from '../hcloud/errors';
 import type { Firewall, FirewallResource } from '../hcloud/resources/firewall';
 import type { FirewallApiClient, ServerLike } from './api';
-import { FirewallLimitError, nodeSources } from './desired';
+import { FirewallLimitError, type NodeChange, nodeSources } from './desired';
 import type { ClusterFirewallContext } from './index';
 import {
   CLUSTER_LABEL,
@@ -20,6 +20,8 @@ import {
   backoffDelay,
   DEFAULT_RECONCILE_OPTIONS,
   isTransient,
+  type ReconcileResult,
+  type ReconcileTarget,
   reconcileFirewall,
   withTransientRetry,
 } from './reconcile';
@@ -29,6 +31,19 @@ import { baseTemplateRules, MAX_FIREWALLS_PER_SERVER, parseAdminCidrs, type Rule
 const DELETE_ATTEMPTS = 10;
 /** Find-or-create rounds when the firewall vanishes under us (deleted by the last leaving node). */
 const REGISTER_ROUNDS = 3;
+
+/**
+ * The firewall prepare found or created, handed to register of the same operation (the driver passes one context
+ * object through Create), so the firewall is looked up once per create. Taken once: a later operation that reuses
+ * the context looks again. A WeakMap keeps the public context type free of internals.
+ */
+const prepared = new WeakMap<ClusterFirewallContext, Firewall>();
+
+function takePrepared(ctx: ClusterFirewallContext): Firewall | null {
+  const fw = prepared.get(ctx) ?? null;
+  prepared.delete(ctx);
+  return fw;
+}
 
 function selectorLabelValue(ctx: ClusterFirewallContext): string {
   return clusterIdLabelValue(ctx.clusterId);
@@ -170,6 +185,10 @@ export async function prepare(
       };
       const all = await retry(ctx, 'listing firewalls', () => ctx.client.firewalls.list());
       checkFirewallCount(ctx, all, labels, null);
+      // The same list shows whether the cluster's firewall exists; if not yet, register looks again (a
+      // create-firewall node may make it while this server boots).
+      const known = ctx.clusterId.trim() ? pickFirewall(ctx, all) : null;
+      if (known) prepared.set(ctx, known);
     }
     return { firewallIds: [], serverLabels: {} };
   }
@@ -192,15 +211,21 @@ export async function prepare(
   });
   // Passing the id in POST /servers protects the node from its first boot; the selector label keeps it there
   // (and re-applies a re-created firewall) without any per-server attach call.
+  prepared.set(ctx, fw);
   return { firewallIds: [fw.id], serverLabels };
 }
 
 export async function register(ctx: ClusterFirewallContext, server: ServerLike): Promise<void> {
   if (!ctx.clusterId.trim()) return;
+  // The firewall prepare found or made: its id still holds, but its rules predate the server's boot (other nodes
+  // may have written since), so the apply loop reads them afresh instead of looking the firewall up again.
+  let handed = takePrepared(ctx);
   for (let round = 0; round < REGISTER_ROUNDS; round++) {
-    const fw = await retry(ctx, 'finding the cluster firewall', () =>
-      ctx.createFirewall ? findOrCreateFirewall(ctx) : findFirewall(ctx),
-    );
+    const fw =
+      handed ??
+      (await retry(ctx, 'finding the cluster firewall', () =>
+        ctx.createFirewall ? findOrCreateFirewall(ctx) : findFirewall(ctx),
+      ));
     if (!fw) {
       ctx.logger.info(
         `no shared firewall found for cluster ${clusterIdLabelValue(ctx.clusterId)}; ` +
@@ -208,18 +233,10 @@ export async function register(ctx: ClusterFirewallContext, server: ServerLike):
       );
       return;
     }
-    const result = await reconcileFirewall(
-      ctx.client,
-      ctx.logger,
-      {
-        firewallId: fw.id,
-        clusterSelector: clusterServerSelector(ctx),
-        change: { kind: 'join', server },
-        autoCreateRules: ctx.autoCreateRules,
-        ruleOptions: ruleOptions(ctx),
-      },
-      ctx.reconcile,
-    );
+    // A firewall just found or created is this moment's state: the apply loop need not read it again.
+    const seen = handed ? undefined : { firewall: fw };
+    handed = null;
+    const result = await reconcileChange(ctx, fw, { kind: 'join', server }, seen);
     if (result.found) {
       const mine = nodeSources(server);
       ctx.logger.info(
@@ -244,33 +261,49 @@ export async function deregister(ctx: ClusterFirewallContext, server: ServerLike
     ctx.logger.debug(`no shared firewall for cluster ${clusterIdLabelValue(ctx.clusterId)}; nothing to deregister`);
     return;
   }
+  // One listing serves both the last-node check and the apply loop's first look at ground truth: create-firewall
+  // nodes carry the cluster's labels as well as the selector label (the driver labels every node it makes).
+  const servers = await retry(ctx, "listing the cluster's servers", () =>
+    ctx.client.servers.list({ label_selector: clusterServerSelector(ctx) }),
+  );
   if (ctx.createFirewall) {
-    const holders = await retry(ctx, 'listing create-firewall nodes', () =>
-      ctx.client.servers.list({ label_selector: firewallSelector(ctx) }),
+    const selector = selectorLabelValue(ctx);
+    const remaining = servers.filter(
+      (s) => s.labels[FIREWALL_SELECTOR_LABEL] === selector && s.status !== 'deleting' && s.id !== server?.id,
     );
-    const remaining = holders.filter((s) => s.status !== 'deleting' && s.id !== server?.id);
     if (remaining.length === 0) {
       await deleteFirewall(ctx, fw);
       return;
     }
   }
-  const result = await reconcileFirewall(
-    ctx.client,
-    ctx.logger,
-    {
-      firewallId: fw.id,
-      clusterSelector: clusterServerSelector(ctx),
-      change: server ? { kind: 'leave', server } : null,
-      autoCreateRules: ctx.autoCreateRules,
-      ruleOptions: ruleOptions(ctx),
-    },
-    ctx.reconcile,
-  );
+  const result = await reconcileChange(ctx, fw, server ? { kind: 'leave', server } : null, { firewall: fw, servers });
   if (result.found) {
     ctx.logger.info(
       `removed ${ctx.machineName} from cluster firewall ${fw.name} (${result.sources.length} node CIDRs left)`,
     );
   }
+}
+
+/** The apply loop for this node's change, with what this operation has just read standing in for its first read. */
+function reconcileChange(
+  ctx: ClusterFirewallContext,
+  fw: Firewall,
+  change: NodeChange | null,
+  seen: ReconcileTarget['seen'],
+): Promise<ReconcileResult> {
+  return reconcileFirewall(
+    ctx.client,
+    ctx.logger,
+    {
+      firewallId: fw.id,
+      clusterSelector: clusterServerSelector(ctx),
+      change,
+      autoCreateRules: ctx.autoCreateRules,
+      ruleOptions: ruleOptions(ctx),
+      seen,
+    },
+    ctx.reconcile,
+  );
 }
 
 function asResource(a: Firewall['applied_to'][number]): FirewallResource {

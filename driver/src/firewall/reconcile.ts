@@ -64,6 +64,11 @@ export interface ReconcileTarget {
   change: NodeChange | null;
   autoCreateRules: boolean;
   ruleOptions?: RuleOptions | undefined;
+  /**
+   * What the caller read moments ago, in this operation and before any write: it stands in for the first read of
+   * that half of the state (saving the request). Never for a read after a write: the verify pass always reads both.
+   */
+  seen?: { firewall?: Firewall | undefined; servers?: readonly ServerLike[] | undefined } | undefined;
 }
 
 export interface ReconcileResult {
@@ -91,6 +96,7 @@ export async function reconcileFirewall(
   let retries = 0;
   let verifying = false;
   const warned = new Set<string>();
+  let seen = target.seen;
 
   const backoff = async (why: string): Promise<void> => {
     if (retries + 1 >= o.maxAttempts) {
@@ -108,10 +114,13 @@ export async function reconcileFirewall(
   for (;;) {
     let servers: ServerLike[];
     let firewall: Firewall | null;
+    // Only the first pass may use what the caller saw; after a failure or a write, both halves are read again.
+    const known = seen;
+    seen = undefined;
     try {
       [servers, firewall] = await Promise.all([
-        client.servers.list({ label_selector: target.clusterSelector }),
-        client.firewalls.get(target.firewallId),
+        known?.servers ? [...known.servers] : client.servers.list({ label_selector: target.clusterSelector }),
+        known?.firewall ?? client.firewalls.get(target.firewallId),
       ]);
     } catch (e) {
       if (!isTransient(e)) throw e;
