@@ -40,4 +40,4 @@ export type {
   VolumeRecord,
 } from './state';
 export { MockState } from './state';
-export { ApiError, sshFingerprint } from './util';
+export { ApiError, createPrng, sshFingerprint } from './util';

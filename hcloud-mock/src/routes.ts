@@ -3,7 +3,7 @@ import * as fw from './ops/firewalls';
 import * as res from './ops/resources';
 import * as srv from './ops/servers';
 import type { MockState } from './state';
-import { ApiError, invalidInput, notFound } from './util';
+import { ApiError, byIdOr404, invalidInput, notFound } from './util';
 
 export interface HandlerContext {
   state: MockState;
@@ -203,15 +203,45 @@ const ok = (body: unknown): HandlerResult => ({ status: 200, body });
 const created = (body: unknown): HandlerResult => ({ status: 201, body });
 const noContent = (): HandlerResult => ({ status: 204 });
 
+type Narrow = (items: Item[], q: URLSearchParams) => Item[];
+
+/** A collection's list endpoint: the name and label_selector filters, then the endpoint's own, then pagination. */
+function listRoute(path: string, key: string, all: (state: MockState) => Item[], narrow: Narrow = (items) => items) {
+  route('GET', path, (ctx) => paginate(ctx, key, narrow(filterCommon(all(ctx.state), ctx.query), ctx.query)));
+}
+
+/** The filter `?<param>=v`: items whose field of that name equals v. */
+const whereEquals =
+  (param: string): Narrow =>
+  (items, q) => {
+    const v = q.get(param);
+    return v === null ? items : items.filter((i) => i[param] === v);
+  };
+
+/** The filter `?<param>=a,b` (or repeated): items whose field of that name is one of them. */
+const whereIn =
+  (param: string): Narrow =>
+  (items, q) => {
+    const wanted = multi(q, param);
+    return wanted.length === 0 ? items : items.filter((i) => wanted.includes(i[param] as string));
+  };
+
+/** A DELETE answered with 204 once `remove` (which makes its own checks) has removed the resource. */
+function deleteRoute(path: string, remove: (state: MockState, id: number) => void) {
+  route('DELETE', path, (ctx) => {
+    remove(ctx.state, idParam(ctx));
+    return noContent();
+  });
+}
+
 // ---- servers -------------------------------------------------------------------------------------------------------
 
-route('GET', '/servers', (ctx) => {
-  let items = [...ctx.state.servers.values()].map((s) => ctx.state.serverJson(s));
-  items = filterCommon(items, ctx.query);
-  const status = multi(ctx.query, 'status');
-  if (status.length > 0) items = items.filter((s) => status.includes(s.status as string));
-  return paginate(ctx, 'servers', items);
-});
+listRoute(
+  '/servers',
+  'servers',
+  (state) => [...state.servers.values()].map((s) => state.serverJson(s)),
+  whereIn('status'),
+);
 route('POST', '/servers', (ctx) => created(srv.createServer(ctx.state, ctx.body)));
 route('GET', '/servers/{id}', (ctx) => ok({ server: ctx.state.serverJson(ctx.state.server(idParam(ctx))) }));
 route('PUT', '/servers/{id}', (ctx) => ok(srv.updateServer(ctx.state, idParam(ctx), ctx.body)));
@@ -265,46 +295,29 @@ route('GET', '/actions/{id}', (ctx) => actionById(ctx));
 
 // ---- ssh keys ------------------------------------------------------------------------------------------------------
 
-route('GET', '/ssh_keys', (ctx) => {
-  let items = filterCommon(
-    [...ctx.state.sshKeys.values()].map((k) => ctx.state.sshKeyJson(k)),
-    ctx.query,
-  );
-  const fp = ctx.query.get('fingerprint');
-  if (fp !== null) items = items.filter((k) => k.fingerprint === fp);
-  return paginate(ctx, 'ssh_keys', items);
-});
+listRoute(
+  '/ssh_keys',
+  'ssh_keys',
+  (state) => [...state.sshKeys.values()].map((k) => state.sshKeyJson(k)),
+  whereEquals('fingerprint'),
+);
 route('POST', '/ssh_keys', (ctx) => created(res.createSshKey(ctx.state, ctx.body)));
 route('GET', '/ssh_keys/{id}', (ctx) => ok({ ssh_key: ctx.state.sshKeyJson(res.getSshKey(ctx.state, idParam(ctx))) }));
 route('PUT', '/ssh_keys/{id}', (ctx) => ok(res.updateSshKey(ctx.state, idParam(ctx), ctx.body)));
-route('DELETE', '/ssh_keys/{id}', (ctx) => {
-  const id = idParam(ctx);
-  res.getSshKey(ctx.state, id);
-  ctx.state.sshKeys.delete(id);
-  return noContent();
+deleteRoute('/ssh_keys/{id}', (state, id) => {
+  res.getSshKey(state, id);
+  state.sshKeys.delete(id);
 });
 
 // ---- firewalls -----------------------------------------------------------------------------------------------------
 
-route('GET', '/firewalls', (ctx) =>
-  paginate(
-    ctx,
-    'firewalls',
-    filterCommon(
-      [...ctx.state.firewalls.values()].map((f) => ctx.state.firewallJson(f)),
-      ctx.query,
-    ),
-  ),
-);
+listRoute('/firewalls', 'firewalls', (state) => [...state.firewalls.values()].map((f) => state.firewallJson(f)));
 route('POST', '/firewalls', (ctx) => created(fw.createFirewall(ctx.state, ctx.body)));
 route('GET', '/firewalls/{id}', (ctx) =>
   ok({ firewall: ctx.state.firewallJson(fw.getFirewall(ctx.state, idParam(ctx))) }),
 );
 route('PUT', '/firewalls/{id}', (ctx) => ok(fw.updateFirewall(ctx.state, idParam(ctx), ctx.body)));
-route('DELETE', '/firewalls/{id}', (ctx) => {
-  fw.deleteFirewall(ctx.state, idParam(ctx));
-  return noContent();
-});
+deleteRoute('/firewalls/{id}', fw.deleteFirewall);
 route('POST', '/firewalls/{id}/actions/set_rules', (ctx) => created(fw.setRules(ctx.state, idParam(ctx), ctx.body)));
 route('POST', '/firewalls/{id}/actions/apply_to_resources', (ctx) =>
   created(fw.applyToResources(ctx.state, idParam(ctx), ctx.body)),
@@ -321,25 +334,13 @@ route('GET', '/firewalls/actions/{id}', (ctx) => actionById(ctx, 'firewall'));
 
 // ---- networks ------------------------------------------------------------------------------------------------------
 
-route('GET', '/networks', (ctx) =>
-  paginate(
-    ctx,
-    'networks',
-    filterCommon(
-      [...ctx.state.networks.values()].map((n) => ctx.state.networkJson(n)),
-      ctx.query,
-    ),
-  ),
-);
+listRoute('/networks', 'networks', (state) => [...state.networks.values()].map((n) => state.networkJson(n)));
 route('POST', '/networks', (ctx) => created(res.createNetwork(ctx.state, ctx.body)));
 route('GET', '/networks/{id}', (ctx) =>
   ok({ network: ctx.state.networkJson(res.getNetwork(ctx.state, idParam(ctx))) }),
 );
 route('PUT', '/networks/{id}', (ctx) => ok(res.updateNetwork(ctx.state, idParam(ctx), ctx.body)));
-route('DELETE', '/networks/{id}', (ctx) => {
-  res.deleteNetwork(ctx.state, idParam(ctx));
-  return noContent();
-});
+deleteRoute('/networks/{id}', res.deleteNetwork);
 route('GET', '/networks/{id}/actions', (ctx) => {
   const id = idParam(ctx);
   res.getNetwork(ctx.state, id);
@@ -348,112 +349,75 @@ route('GET', '/networks/{id}/actions', (ctx) => {
 
 // ---- placement groups ----------------------------------------------------------------------------------------------
 
-route('GET', '/placement_groups', (ctx) => {
-  let items = filterCommon(
-    [...ctx.state.placementGroups.values()].map((p) => ctx.state.placementGroupJson(p)),
-    ctx.query,
-  );
-  const type = ctx.query.get('type');
-  if (type !== null) items = items.filter((p) => p.type === type);
-  return paginate(ctx, 'placement_groups', items);
-});
+listRoute(
+  '/placement_groups',
+  'placement_groups',
+  (state) => [...state.placementGroups.values()].map((p) => state.placementGroupJson(p)),
+  whereEquals('type'),
+);
 route('POST', '/placement_groups', (ctx) => created(res.createPlacementGroup(ctx.state, ctx.body)));
 route('GET', '/placement_groups/{id}', (ctx) =>
   ok({ placement_group: ctx.state.placementGroupJson(res.getPlacementGroup(ctx.state, idParam(ctx))) }),
 );
 route('PUT', '/placement_groups/{id}', (ctx) => ok(res.updatePlacementGroup(ctx.state, idParam(ctx), ctx.body)));
-route('DELETE', '/placement_groups/{id}', (ctx) => {
-  res.deletePlacementGroup(ctx.state, idParam(ctx));
-  return noContent();
-});
+deleteRoute('/placement_groups/{id}', res.deletePlacementGroup);
 
 // ---- primary IPs ---------------------------------------------------------------------------------------------------
 
-route('GET', '/primary_ips', (ctx) => {
-  let items = filterCommon(
-    [...ctx.state.primaryIps.values()].map((p) => ctx.state.primaryIpJson(p)),
-    ctx.query,
-  );
-  const ip = ctx.query.get('ip');
-  if (ip !== null) items = items.filter((p) => p.ip === ip);
-  return paginate(ctx, 'primary_ips', items);
-});
+listRoute(
+  '/primary_ips',
+  'primary_ips',
+  (state) => [...state.primaryIps.values()].map((p) => state.primaryIpJson(p)),
+  whereEquals('ip'),
+);
 route('POST', '/primary_ips', (ctx) => created(res.createPrimaryIpFromRequest(ctx.state, ctx.body)));
 route('GET', '/primary_ips/{id}', (ctx) =>
   ok({ primary_ip: ctx.state.primaryIpJson(res.getPrimaryIp(ctx.state, idParam(ctx))) }),
 );
 route('PUT', '/primary_ips/{id}', (ctx) => ok(res.updatePrimaryIp(ctx.state, idParam(ctx), ctx.body)));
-route('DELETE', '/primary_ips/{id}', (ctx) => {
-  res.deletePrimaryIp(ctx.state, idParam(ctx));
-  return noContent();
-});
+deleteRoute('/primary_ips/{id}', res.deletePrimaryIp);
 
 // ---- volumes (read-only for now) -----------------------------------------------------------------------------------
 
-route('GET', '/volumes', (ctx) => {
-  let items = filterCommon(
-    [...ctx.state.volumes.values()].map((v) => ctx.state.volumeJson(v)),
-    ctx.query,
-  );
-  const status = multi(ctx.query, 'status');
-  if (status.length > 0) items = items.filter((v) => status.includes(v.status as string));
-  return paginate(ctx, 'volumes', items);
-});
-route('GET', '/volumes/{id}', (ctx) => {
-  const id = idParam(ctx);
-  const v = ctx.state.volumes.get(id);
-  if (!v) throw notFound(`volume with ID ${id}`);
-  return ok({ volume: ctx.state.volumeJson(v) });
-});
+listRoute(
+  '/volumes',
+  'volumes',
+  (state) => [...state.volumes.values()].map((v) => state.volumeJson(v)),
+  whereIn('status'),
+);
+route('GET', '/volumes/{id}', (ctx) =>
+  ok({ volume: ctx.state.volumeJson(byIdOr404(ctx.state.volumes, idParam(ctx), 'volume')) }),
+);
 
 // ---- catalogue -----------------------------------------------------------------------------------------------------
 
-route('GET', '/images', (ctx) => {
-  const q = ctx.query;
-  let items = filterCommon([...ctx.state.images.values()] as unknown as Item[], q);
-  const types = multi(q, 'type');
-  if (types.length > 0) items = items.filter((i) => types.includes(i.type as string));
-  const status = multi(q, 'status');
-  if (status.length > 0) items = items.filter((i) => status.includes(i.status as string));
-  const arch = multi(q, 'architecture');
-  if (arch.length > 0) items = items.filter((i) => arch.includes(i.architecture as string));
-  if (q.get('include_deprecated') !== 'true') items = items.filter((i) => i.deprecated === null);
-  const boundTo = multi(q, 'bound_to');
-  if (boundTo.length > 0) items = items.filter((i) => boundTo.includes(String(i.bound_to)));
-  return paginate(ctx, 'images', structuredClone(items));
-});
-route('GET', '/images/{id}', (ctx) => {
-  const id = idParam(ctx);
-  const image = ctx.state.images.get(id);
-  if (!image) throw notFound(`image with ID ${id}`);
-  return ok({ image: structuredClone(image) });
-});
-route('GET', '/server_types', (ctx) =>
-  paginate(
-    ctx,
-    'server_types',
-    filterCommon(structuredClone([...ctx.state.serverTypes.values()]) as unknown as Item[], ctx.query),
-  ),
+listRoute(
+  '/images',
+  'images',
+  (state) => structuredClone([...state.images.values()]) as unknown as Item[],
+  (all, q) => {
+    let items = whereIn('architecture')(whereIn('status')(whereIn('type')(all, q), q), q);
+    if (q.get('include_deprecated') !== 'true') items = items.filter((i) => i.deprecated === null);
+    const boundTo = multi(q, 'bound_to');
+    if (boundTo.length > 0) items = items.filter((i) => boundTo.includes(String(i.bound_to)));
+    return items;
+  },
 );
-route('GET', '/server_types/{id}', (ctx) => {
-  const id = idParam(ctx);
-  const t = ctx.state.serverTypes.get(id);
-  if (!t) throw notFound(`server type with ID ${id}`);
-  return ok({ server_type: structuredClone(t) });
-});
-route('GET', '/locations', (ctx) =>
-  paginate(
-    ctx,
-    'locations',
-    filterCommon(structuredClone([...ctx.state.locations.values()]) as unknown as Item[], ctx.query),
-  ),
+route('GET', '/images/{id}', (ctx) =>
+  ok({ image: structuredClone(byIdOr404(ctx.state.images, idParam(ctx), 'image')) }),
 );
-route('GET', '/locations/{id}', (ctx) => {
-  const id = idParam(ctx);
-  const l = ctx.state.locations.get(id);
-  if (!l) throw notFound(`location with ID ${id}`);
-  return ok({ location: { ...l } });
-});
+listRoute(
+  '/server_types',
+  'server_types',
+  (state) => structuredClone([...state.serverTypes.values()]) as unknown as Item[],
+);
+route('GET', '/server_types/{id}', (ctx) =>
+  ok({ server_type: structuredClone(byIdOr404(ctx.state.serverTypes, idParam(ctx), 'server type')) }),
+);
+listRoute('/locations', 'locations', (state) => structuredClone([...state.locations.values()]) as unknown as Item[]);
+route('GET', '/locations/{id}', (ctx) =>
+  ok({ location: { ...byIdOr404(ctx.state.locations, idParam(ctx), 'location') } }),
+);
 
 /** Every templated endpoint the mock serves, e.g. `POST /servers/{id}/actions/poweron`. */
 export function listEndpoints(): string[] {

@@ -2,7 +2,7 @@ import { type Action, ActionEngine, type ActionEngineOptions, type ActionError }
 import { buildServerTypes, buildSystemImages, type Image, LOCATIONS, type Location, type ServerType } from './catalog';
 import type { Labels } from './labels';
 import { seedUserResources } from './seed';
-import { ApiError, createPrng, formatIpv4, isoNow, notFound, parseIpv4 } from './util';
+import { ApiError, byIdOr404, createPrng, formatIpv4, isoNow, notFound, parseIpv4 } from './util';
 
 export type ServerStatus =
   | 'initializing'
@@ -245,9 +245,7 @@ export class MockState {
   // ---- lookups -------------------------------------------------------------------------------------------------
 
   server(id: number): ServerRecord {
-    const s = this.servers.get(id);
-    if (!s) throw notFound(`server with ID ${id}`);
-    return s;
+    return byIdOr404(this.servers, id, 'server');
   }
 
   serverTypeByRef(ref: unknown): ServerType | undefined {

@@ -31,6 +31,13 @@ export function notFound(what: string): ApiError {
   return new ApiError(404, 'not_found', `${what} not found`);
 }
 
+/** The record with this ID, or the API's 404 for it (`<what> with ID <id> not found`). */
+export function byIdOr404<T>(records: ReadonlyMap<number, T>, id: number, what: string): T {
+  const record = records.get(id);
+  if (!record) throw notFound(`${what} with ID ${id}`);
+  return record;
+}
+
 export function lockedError(what: string): ApiError {
   return new ApiError(423, 'locked', `cannot perform operation because ${what} is locked`);
 }

@@ -22,6 +22,20 @@ function chart(...args: string[]) {
   return spawnSync(process.execPath, [join(root, 'scripts/extension.mjs'), 'chart', ...args], { encoding: 'utf8' });
 }
 
+/** The chart command over the stand-in build that beforeAll writes, into the work directory. */
+function chartOfStandIn() {
+  return chart(
+    '--dist-pkg',
+    join(work, 'dist-pkg', full),
+    '--out',
+    join(work, 'catalog'),
+    '--manifests',
+    join(work, 'manifests'),
+    '--repo-url',
+    'https://charts.example.test/hetzner/',
+  );
+}
+
 function listTgz(file: string): string[] {
   const r = spawnSync('tar', ['-tzf', file], { encoding: 'utf8' });
   expect(r.status).toBe(0);
@@ -37,16 +51,7 @@ beforeAll(() => {
   writeFileSync(join(dist, 'img', 'hetzner.svg'), '<svg/>');
   writeFileSync(join(dist, 'report.html'), '<html/>');
   writeFileSync(join(dist, 'package.json'), '{}');
-  const r = chart(
-    '--dist-pkg',
-    dist,
-    '--out',
-    join(work, 'catalog'),
-    '--manifests',
-    join(work, 'manifests'),
-    '--repo-url',
-    'https://charts.example.test/hetzner/',
-  );
+  const r = chartOfStandIn();
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
 });
@@ -122,16 +127,7 @@ describe('extension chart', () => {
   it('is reproducible: a second run writes the same packaged chart', () => {
     const tgz = join(work, 'catalog/assets', pkg.name, `${full}.tgz`);
     const before = readFileSync(tgz);
-    const r = chart(
-      '--dist-pkg',
-      join(work, 'dist-pkg', full),
-      '--out',
-      join(work, 'catalog'),
-      '--manifests',
-      join(work, 'manifests'),
-      '--repo-url',
-      'https://charts.example.test/hetzner/',
-    );
+    const r = chartOfStandIn();
     expect(r.status).toBe(0);
     expect(readFileSync(tgz).equals(before)).toBe(true);
   });

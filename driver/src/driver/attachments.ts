@@ -2,6 +2,7 @@
 // Go driver's --hetzner-primary-ipv4/-ipv6 and --hetzner-volumes do. They belong to the user: Remove never deletes
 // them, and a primary IP set to auto-delete is switched to keep, or deleting the server would take it along.
 import type { HcloudClient, PrimaryIp, Server, ServerCreateRequest, Volume } from '../hcloud';
+import { parseHexIPv6 } from './addresses';
 import { FLAG, type FlagSettings } from './flags';
 import type { Logger } from './interface';
 import { isOwnedBy } from './labels';
@@ -36,22 +37,15 @@ async function findPrimaryIp(client: HcloudClient, ref: string): Promise<Primary
   return client.primaryIps.getByName(ref);
 }
 
-function expandV6(addr: string): string[] | null {
-  const a = addr.split('/')[0]!.toLowerCase();
-  const halves = a.split('::');
-  if (halves.length > 2) return null;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0;
-  const groups = [...head, ...Array<string>(Math.max(0, fill)).fill('0'), ...tail];
-  if (groups.length !== 8 || !groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
-  return groups.map((g) => g.padStart(4, '0'));
+/** The /64 network part of an IPv6 address or network (hex-and-colon notation only), or null. */
+function v6NetworkPart(text: string): number[] | null {
+  return parseHexIPv6(text.split('/')[0]!)?.slice(0, 4) ?? null;
 }
 
 function sameV6Network(network: string, addr: string): boolean {
-  const a = expandV6(network);
-  const b = expandV6(addr);
-  return !!a && !!b && a.slice(0, 4).join(':') === b.slice(0, 4).join(':');
+  const a = v6NetworkPart(network);
+  const b = v6NetworkPart(addr);
+  return !!a && !!b && a.join(':') === b.join(':');
 }
 
 async function findVolume(client: HcloudClient, ref: string): Promise<Volume | null> {

@@ -1,6 +1,7 @@
 // Private networks with a chosen subnet or a fixed IP: `hetzner-networks` entries `<network>:<ip-range>` and
 // `<network>:<ip>`. POST /servers takes network IDs only, so such networks are attached after the server is made
 // (while it is still off, so the interface is there at first boot) with attach_to_network's `ip_range` / `ip`.
+import { parseIPv4 } from '../firewall/cidr';
 import type { HcloudClient, Network, NetworkSubnet, Server } from '../hcloud';
 import { FLAG } from './flags';
 import type { Logger } from './interface';
@@ -29,15 +30,9 @@ interface V4Range {
   size: number;
 }
 
+/** A dotted-quad IPv4 as one unsigned number, so ranges are plain arithmetic. */
 export function parseIpv4(text: string): number | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return null;
-    n = n * 256 + Number(p);
-  }
-  return n;
+  return parseIPv4(text)?.reduce((n, b) => n * 256 + b, 0) ?? null;
 }
 
 export function formatIpv4(n: number): string {

@@ -5,7 +5,8 @@
 export const IPV4_NODE_PREFIX = 32;
 export const IPV6_NODE_PREFIX = 64;
 
-function parseIPv4(text: string): number[] | null {
+/** Dotted-quad IPv4 into its 4 bytes; shared with the driver's address and network-pin parsing. */
+export function parseIPv4(text: string): number[] | null {
   const parts = text.split('.');
   if (parts.length !== 4) return null;
   const bytes: number[] = [];
@@ -19,7 +20,7 @@ function parseIPv4(text: string): number[] | null {
 }
 
 /** Parses an IPv6 address (with `::` and an optional embedded IPv4 tail) into 8 16-bit groups. */
-function parseIPv6(text: string): number[] | null {
+export function parseIPv6(text: string): number[] | null {
   let s = text.toLowerCase();
   const tail: number[] = [];
   const lastColon = s.lastIndexOf(':');
@@ -56,7 +57,7 @@ function parseIPv6(text: string): number[] | null {
 }
 
 /** RFC 5952: lower case, no leading zeros, the longest run (≥ 2) of zero groups as `::`, leftmost on ties. */
-function formatIPv6(groups: readonly number[]): string {
+export function formatIPv6(groups: readonly number[]): string {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
@@ -77,7 +78,8 @@ function formatIPv6(groups: readonly number[]): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
-function maskGroups(groups: number[], prefix: number, width: number): number[] {
+/** Clears the host bits: `prefix` network bits kept across groups of `width` bits (8 for IPv4, 16 for IPv6). */
+export function maskGroups(groups: number[], prefix: number, width: number): number[] {
   return groups.map((g, i) => {
     const keep = Math.max(0, Math.min(width, prefix - i * width));
     const mask = keep === 0 ? 0 : ((0xffff << (width - keep)) & ((1 << width) - 1)) >>> 0;

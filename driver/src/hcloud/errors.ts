@@ -1,6 +1,17 @@
 // Every failure the client reports is one of these classes, so callers branch on `instanceof` and `code`,
 // never on message text. None of them ever carries the API token or a request body.
 
+/** What an error envelope said, and for which request. */
+interface ApiErrorInit {
+  status: number;
+  code: string;
+  message: string;
+  details?: unknown;
+  correlationId?: string | undefined;
+  method: string;
+  path: string;
+}
+
 /** The API answered with its JSON error envelope: `{"error":{"code","message","details"}}`. */
 export class HcloudError extends Error {
   override readonly name = 'HcloudError';
@@ -12,15 +23,7 @@ export class HcloudError extends Error {
   readonly method: string;
   readonly path: string;
 
-  constructor(init: {
-    status: number;
-    code: string;
-    message: string;
-    details?: unknown;
-    correlationId?: string | undefined;
-    method: string;
-    path: string;
-  }) {
+  constructor(init: ApiErrorInit) {
     super(formatApiMessage(init));
     this.status = init.status;
     this.code = init.code;
@@ -32,15 +35,7 @@ export class HcloudError extends Error {
   }
 }
 
-function formatApiMessage(e: {
-  status: number;
-  code: string;
-  message: string;
-  details?: unknown;
-  correlationId?: string | undefined;
-  method: string;
-  path: string;
-}): string {
+function formatApiMessage(e: ApiErrorInit): string {
   let text = `Hetzner API error ${e.status} ${e.code}: ${e.message || '(no message)'}`;
   const fields = fieldProblems(e.details);
   if (fields) text += ` [${fields}]`;

@@ -1,15 +1,12 @@
 // Existing primary IPs and volumes against the mock: found by address, name or ID, passed in POST /servers, checked
 // in PreCreateCheck (family, assignment, location), and still there after Remove.
 import type { MockServer } from 'hcloud-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureLogger, configuredDriver, fastMock, resourcesOf, TOKEN } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { captureLogger, configuredDriver, fastMockPerFile, resourcesOf, TOKEN } from './helpers';
 
 let mock: MockServer;
-beforeAll(async () => {
-  mock = await fastMock({ tokens: [TOKEN], seedData: false });
-});
-afterAll(async () => {
-  await mock?.stop();
+fastMockPerFile({ tokens: [TOKEN], seedData: false }, (m) => {
+  mock = m;
 });
 
 function addVolume(name: string, location: string, server: number | null = null): number {

@@ -1,18 +1,16 @@
 // Create must never leak: whatever step fails, the mock ends up holding no server and no key of the machine.
 import type { FaultRule, MockServer } from 'hcloud-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { captureLogger, configuredDriver, fastMock, resourcesOf, TOKEN } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { captureLogger, configuredDriver, fastMockPerFile, resourcesOf, TOKEN } from './helpers';
 
 let mock: MockServer;
-beforeAll(async () => {
-  mock = await fastMock({ tokens: [TOKEN] });
-});
-afterAll(async () => {
-  await mock?.stop();
-});
-beforeEach(() => {
-  mock.faults.clear();
-});
+fastMockPerFile(
+  { tokens: [TOKEN] },
+  (m) => {
+    mock = m;
+  },
+  { clearFaults: true },
+);
 
 const serverError = { status: 500, code: 'server_error', message: 'an internal server error occurred' };
 

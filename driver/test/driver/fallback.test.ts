@@ -1,20 +1,18 @@
 // Capacity fallback against the mock: ordered type/location lists, PreCreateCheck vetting every pair, Create moving
 // on when the API says a pair is unavailable, logging and recording the pair it used.
 import type { MockServer } from 'hcloud-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { candidatePairs, parseChoices } from '../../src/driver/fallback';
-import { captureLogger, configuredDriver, fastMock, resourcesOf, TOKEN } from './helpers';
+import { captureLogger, configuredDriver, fastMockPerFile, resourcesOf, TOKEN } from './helpers';
 
 let mock: MockServer;
-beforeAll(async () => {
-  mock = await fastMock({ tokens: [TOKEN], seedData: false });
-});
-afterAll(async () => {
-  await mock?.stop();
-});
-beforeEach(() => {
-  mock.faults.clear();
-});
+fastMockPerFile(
+  { tokens: [TOKEN], seedData: false },
+  (m) => {
+    mock = m;
+  },
+  { clearFaults: true },
+);
 
 function storedConfig(raw: Uint8Array): Record<string, unknown> {
   return JSON.parse(new TextDecoder().decode(raw)) as Record<string, unknown>;

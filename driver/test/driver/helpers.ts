@@ -4,13 +4,40 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MockOptions, type MockServer, startMock } from 'hcloud-mock';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type DriverTimeouts, HetznerDriver } from '../../src/driver';
 import type { FlagValue, Logger } from '../../src/driver/interface';
+
+export { resourcesOf } from '../fixtures/machine-resources';
 
 export const TOKEN = 'test-token-0123456789';
 
 export async function fastMock(opts: MockOptions = {}): Promise<MockServer> {
   return startMock({ defaultActionMs: 20, labelSelectorPropagationMs: 10, rateLimit: false, ...opts });
+}
+
+/**
+ * One fast mock for the calling file's tests (call at module level): started before them and handed to `started`,
+ * stopped after them. With `clearFaults`, the fault rules a test added are gone before the next test.
+ */
+export function fastMockPerFile(
+  opts: MockOptions,
+  started: (mock: MockServer) => void,
+  { clearFaults = false }: { clearFaults?: boolean } = {},
+): void {
+  let mock: MockServer | undefined;
+  beforeAll(async () => {
+    mock = await fastMock(opts);
+    started(mock);
+  });
+  afterAll(async () => {
+    await mock?.stop();
+  });
+  if (clearFaults) {
+    beforeEach(() => {
+      mock!.faults.clear();
+    });
+  }
 }
 
 export interface CapturedLogger extends Logger {
@@ -88,13 +115,4 @@ export async function configuredDriver(
   await d.setConfigRaw(configJson(name, opts.store ?? tempStore()));
   await d.setConfigFromFlags(flags(mock, values));
   return d;
-}
-
-/** Servers and SSH keys in the mock that belong to machine `name` (by name or by our machine label). */
-export function resourcesOf(mock: MockServer, name: string) {
-  const servers = [...mock.state.servers.values()].filter((s) => s.name === name || s.labels.machine === name);
-  const keys = [...mock.state.sshKeys.values()].filter(
-    (k) => k.name.startsWith(`${name}-`) || k.labels.machine === name,
-  );
-  return { servers, keys };
 }

@@ -3,7 +3,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MockServer } from 'hcloud-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HetznerDriver } from '../../src/driver';
 import { MachineState } from '../../src/driver/interface';
 import {
@@ -11,7 +11,7 @@ import {
   configJson,
   configuredDriver,
   FAST_TIMEOUTS,
-  fastMock,
+  fastMockPerFile,
   newDriver,
   resourcesOf,
   TOKEN,
@@ -19,15 +19,13 @@ import {
 } from './helpers';
 
 let mock: MockServer;
-beforeAll(async () => {
-  mock = await fastMock({ tokens: [TOKEN] });
-});
-afterAll(async () => {
-  await mock?.stop();
-});
-beforeEach(() => {
-  mock.faults.clear();
-});
+fastMockPerFile(
+  { tokens: [TOKEN] },
+  (m) => {
+    mock = m;
+  },
+  { clearFaults: true },
+);
 
 function serverBody(name: string): Record<string, unknown> {
   const req = mock.requests.filter((r) => r.method === 'POST' && r.path === '/servers').reverse();

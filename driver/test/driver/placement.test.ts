@@ -1,7 +1,7 @@
 // Spread placement per pool against the mock: groups named from cluster and pool, filled to Hetzner's 10 before the
 // next opens, safe under 25 concurrent creates, deleted when their last server goes, and never a user's own group.
 import type { MockServer } from 'hcloud-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HetznerDriver } from '../../src/driver';
 import {
   AUTO_PLACEMENT_KEY,
@@ -10,18 +10,16 @@ import {
   spreadGroupName,
   spreadPool,
 } from '../../src/driver/placement';
-import { captureLogger, configuredDriver, fastMock, TOKEN } from './helpers';
+import { captureLogger, configuredDriver, fastMockPerFile, TOKEN } from './helpers';
 
 let mock: MockServer;
-beforeAll(async () => {
-  mock = await fastMock({ tokens: [TOKEN], seedData: false });
-});
-afterAll(async () => {
-  await mock?.stop();
-});
-beforeEach(() => {
-  mock.faults.clear();
-});
+fastMockPerFile(
+  { tokens: [TOKEN], seedData: false },
+  (m) => {
+    mock = m;
+  },
+  { clearFaults: true },
+);
 
 const SPREAD = { 'hetzner-placement-group-spread': true, 'hetzner-cluster-id': 'c-m-spread' };
 

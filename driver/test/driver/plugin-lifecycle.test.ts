@@ -1,20 +1,17 @@
 // The lifecycle THROUGH THE PLUGIN PROTOCOL: our plugin process (or the built binary when HETZNER_DRIVER_BINARY is
 // set), driven as rancher-machine drives it, against the mock API.
 import type { MockServer } from 'hcloud-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFlags } from '../../src/driver';
 import type { FlagValue } from '../../src/driver/interface';
 import { MachineState } from '../../src/driver/interface';
-import { PluginClient } from '../../src/plugin/client';
-import { pluginCommand } from '../fixtures/plugin-command';
-import { fastMock, resourcesOf, TOKEN, tempStore } from './helpers';
+import type { PluginClient } from '../../src/plugin/client';
+import { baseConfig, flagDefaults, spawnDriverPlugin } from '../fixtures/plugin-session';
+import { fastMockPerFile, resourcesOf, TOKEN, tempStore } from './helpers';
 
 let mock: MockServer;
-beforeAll(async () => {
-  mock = await fastMock({ tokens: [TOKEN] });
-});
-afterAll(async () => {
-  await mock?.stop();
+fastMockPerFile({ tokens: [TOKEN] }, (m) => {
+  mock = m;
 });
 
 interface Session {
@@ -26,15 +23,11 @@ interface Session {
 async function spawnPlugin(env: Record<string, string> = {}): Promise<Session> {
   const out: string[] = [];
   const err: string[] = [];
-  const { command, args } = pluginCommand();
-  const client = await PluginClient.spawn({
-    command,
-    args,
+  const client = await spawnDriverPlugin({
     env: { ...process.env, HETZNER_DRIVER_POLL_MS: '20', ...env },
     onStdout: (l) => out.push(l),
     onStderr: (l) => err.push(l),
     addressTimeoutMs: 20_000,
-    heartbeatIntervalMs: 2_000,
   });
   expect(await client.getVersion()).toBe(1);
   return { client, out, err };
@@ -42,27 +35,12 @@ async function spawnPlugin(env: Record<string, string> = {}): Promise<Session> {
 
 /** What rancher-machine's getDriverOpts sends: every flag's default, our values, and its own create flags. */
 async function driverOpts(client: PluginClient, values: Record<string, FlagValue>): Promise<Map<string, FlagValue>> {
-  const opts = new Map<string, FlagValue>();
-  for (const f of await client.getCreateFlags()) opts.set(f.name, f.kind === 'bool' ? false : f.value);
+  const opts = await flagDefaults(client);
   opts.set('swarm-master', false);
   opts.set('engine-install-url', 'https://get.docker.com');
   opts.set('hetzner-api-endpoint', mock.url);
   for (const [k, v] of Object.entries(values)) opts.set(k, v);
   return opts;
-}
-
-function baseConfig(name: string, store: string) {
-  return {
-    IPAddress: '',
-    MachineName: name,
-    SSHUser: '',
-    SSHPort: 0,
-    SSHKeyPath: '',
-    StorePath: store,
-    SwarmMaster: false,
-    SwarmHost: '',
-    SwarmDiscovery: '',
-  };
 }
 
 /** create → Running → stop → start → restart → kill in one process; remove in a second one, as `rm` does. */

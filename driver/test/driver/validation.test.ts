@@ -1,15 +1,21 @@
 // Every PreCreateCheck rule, with its message: the static ones and those that ask the (mock) API.
 import type { MockServer } from 'hcloud-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FlagValue } from '../../src/driver/interface';
-import { captureLogger, configJson, configuredDriver, fastMock, flags, newDriver, TOKEN, tempStore } from './helpers';
+import {
+  captureLogger,
+  configJson,
+  configuredDriver,
+  fastMockPerFile,
+  flags,
+  newDriver,
+  TOKEN,
+  tempStore,
+} from './helpers';
 
 let mock: MockServer;
-beforeAll(async () => {
-  mock = await fastMock({ tokens: [TOKEN] });
-});
-afterAll(async () => {
-  await mock?.stop();
+fastMockPerFile({ tokens: [TOKEN] }, (m) => {
+  mock = m;
 });
 
 async function check(values: Record<string, FlagValue>, name = 'm-check') {

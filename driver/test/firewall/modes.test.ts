@@ -1,7 +1,6 @@
 // The modes of the design's table, against the mock: who gets the firewall, who is registered, who deletes it.
 import { type MockServer, startMock } from 'hcloud-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/driver/interface';
 import {
   deregisterNode,
   FIREWALL_SELECTOR_LABEL,
@@ -11,22 +10,12 @@ import {
 } from '../../src/firewall';
 import { nodeSources } from '../../src/firewall/desired';
 import { HcloudClient } from '../../src/hcloud';
+import { captureLogger } from '../driver/helpers';
 import { createServer, FAST_CLIENT, join, leave, makeNode, observe, type SimOptions } from './cluster-sim';
 
 const RECONCILE = { baseDelayMs: 5, maxDelayMs: 50, maxAttempts: 30 };
 let mock: MockServer;
 let opts: SimOptions;
-
-function recorder(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    debug: (m) => lines.push(`debug ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-  };
-}
 
 beforeEach(async () => {
   mock = await startMock({ seedData: false, rateLimit: false, defaultActionMs: 15, labelSelectorPropagationMs: 10 });
@@ -74,7 +63,7 @@ describe('create-firewall', () => {
       when: { times: 2 },
       effect: { applyThen: { delayMs: 100 } },
     });
-    const log = recorder();
+    const log = captureLogger();
     const a = makeNode({ ...opts, logger: log }, 'race-a', true);
     const b = makeNode({ ...opts, logger: log }, 'race-b', true);
     const [pa, pb] = await Promise.all([prepareClusterFirewall(a.ctx), prepareClusterFirewall(b.ctx)]);
@@ -146,7 +135,7 @@ describe('create-firewall', () => {
     // c has no create-firewall: it is registered but does not keep the firewall alive.
     expect((await observe(mock.url, 'c-modes')).firewalls).toHaveLength(0);
     expect(mock.requests.filter((r) => r.method === 'DELETE' && /\/firewalls\/\d+$/.test(r.path)).length).toBe(3);
-    const log = recorder();
+    const log = captureLogger();
     c.ctx.logger = log;
     await leave(c);
     expect(log.lines.some((l) => l.includes('nothing to deregister'))).toBe(true);
@@ -194,7 +183,7 @@ describe('cluster-id without create-firewall', () => {
   });
 
   it('does nothing but say so when the cluster has no firewall', async () => {
-    const log = recorder();
+    const log = captureLogger();
     const node = makeNode({ ...opts, logger: log }, 'cid-alone', false);
     await join(node);
     expect((await admin().firewalls.list()).length).toBe(0);
@@ -221,7 +210,7 @@ describe('no cluster id', () => {
 
 describe('rules without auto-create', () => {
   it('creates an empty firewall and warns that there is nothing to register into', async () => {
-    const log = recorder();
+    const log = captureLogger();
     const node = makeNode({ ...opts, autoCreateRules: false, logger: log }, 'cf-norules', true);
     await join(node);
     const o = await observe(mock.url, 'c-modes');

@@ -1,24 +1,13 @@
 // Fuzzing the decoder: mutated golden vectors and random bytes, from a seeded PRNG so failures reproduce. Every input
 // must end in values, "need more bytes" or a GobError — never another exception, a hang or a crash.
 import { readdirSync } from 'node:fs';
+import { createPrng } from 'hcloud-mock';
 import { describe, expect, it } from 'vitest';
 import { GobDecoder, GobEncoder, GobError, type GobLimits, type GobType } from '../../src/plugin/gob/index';
 import { golden, TESTDATA, typedCases } from './vectors';
 
 const SEED = 0x9e3779b9;
 const INPUTS = 100_000;
-
-/** mulberry32: small, fast, and good enough to drive mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const corpus: { bytes: Uint8Array; types: GobType[] }[] = readdirSync(TESTDATA)
   .filter((f) => f.endsWith('.gob'))
@@ -118,7 +107,7 @@ function decodeAll(rand: () => number, input: Uint8Array, types: GobType[], limi
 
 describe('decoder fuzzing', () => {
   it(`ends every one of ${INPUTS} mutated and random inputs in a value, need-more or a GobError`, () => {
-    const rand = prng(SEED);
+    const rand = createPrng(SEED);
     const tally = { value: 0, needMore: 0, gobError: 0 };
     const small: Partial<GobLimits> = { maxElements: 64, maxDepth: 8, maxTypes: 8, maxMessageBytes: 512 };
     for (let i = 0; i < INPUTS; i++) {

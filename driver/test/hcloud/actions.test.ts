@@ -1,25 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Action, ActionError, ActionTimeoutError, HcloudClient } from '../../src/hcloud';
-import { action, fakeTime, type Scripted, type Step, startScript, TOKEN } from './scripted-server';
+import { describe, expect, it } from 'vitest';
+import { type Action, ActionError, ActionTimeoutError } from '../../src/hcloud';
+import { action, type Step, scriptedClients } from './scripted-server';
 
-let api: Scripted | undefined;
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
-
-async function setup(steps: Step[]) {
-  api = await startScript(steps);
-  const time = fakeTime();
-  const client = new HcloudClient({
-    token: TOKEN,
-    endpoint: api.url,
-    sleep: time.sleep,
-    now: time.clock,
-    poll: { initialMs: 500, maxMs: 2000, factor: 2 },
-  });
-  return { client, time, api };
-}
+const setup = scriptedClients({ poll: { initialMs: 500, maxMs: 2000, factor: 2 } });
 
 const poll = (ids: number[], actions: object[]): Step => ({
   method: 'GET',

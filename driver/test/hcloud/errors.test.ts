@@ -1,17 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HcloudClient, HcloudError, HttpStatusError, isHcloudError } from '../../src/hcloud';
-import { apiError, fakeTime, type Scripted, type Step, startScript, TOKEN } from './scripted-server';
+import { apiError, type Scripted, type Step, scriptedClients, TOKEN } from './scripted-server';
 
+const start = scriptedClients({ random: () => 0.5 });
 let api: Scripted | undefined;
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
-
 async function setup(steps: Step[]) {
-  api = await startScript(steps);
-  const time = fakeTime();
-  return new HcloudClient({ token: TOKEN, endpoint: api.url, sleep: time.sleep, now: time.clock, random: () => 0.5 });
+  const made = await start(steps);
+  api = made.api;
+  return made.client;
 }
 
 function expectNoSecrets(err: unknown) {

@@ -2,18 +2,14 @@
 
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HcloudClient, HcloudNetworkError } from '../../src/hcloud';
-import { type Scripted, type Step, startScript, TOKEN } from './scripted-server';
+import { type Step, scriptsClosedAfterEach, TOKEN } from './scripted-server';
 
-let api: Scripted | undefined;
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
-
+// Real timers here, so the scripted server comes without the fake clock of scriptedClients.
+const startScript = scriptsClosedAfterEach();
 async function setup(steps: Step[], opts: Partial<ConstructorParameters<typeof HcloudClient>[0]> = {}) {
-  api = await startScript(steps);
+  const api = await startScript(steps);
   const sleeps: number[] = [];
   const client = new HcloudClient({
     token: TOKEN,

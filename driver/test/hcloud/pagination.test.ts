@@ -1,17 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { HcloudClient } from '../../src/hcloud';
-import { fakeTime, type Scripted, type Step, startScript, TOKEN } from './scripted-server';
+import { describe, expect, it } from 'vitest';
+import { type Scripted, type Step, scriptedClients } from './scripted-server';
 
+const start = scriptedClients();
 let api: Scripted | undefined;
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
-
 async function setup(steps: Step[]) {
-  api = await startScript(steps);
-  const time = fakeTime();
-  return new HcloudClient({ token: TOKEN, endpoint: api.url, sleep: time.sleep, now: time.clock });
+  const made = await start(steps);
+  api = made.api;
+  return made.client;
 }
 
 function page(key: string, ids: number[], pageNo: number, next: number | null, last: number) {

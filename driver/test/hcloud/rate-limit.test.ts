@@ -1,26 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { HcloudClient } from '../../src/hcloud';
-import { apiError, fakeTime, type Scripted, type Step, startScript, TOKEN } from './scripted-server';
+import { describe, expect, it } from 'vitest';
+import { apiError, fakeTime, scriptedClients } from './scripted-server';
 
-const scripts: Scripted[] = [];
-afterEach(async () => {
-  await Promise.all(scripts.splice(0).map((s) => s.close()));
-});
-
-async function setup(steps: Step[], opts: Partial<ConstructorParameters<typeof HcloudClient>[0]> = {}) {
-  const api = await startScript(steps);
-  scripts.push(api);
-  const time = fakeTime();
-  const client = new HcloudClient({
-    token: TOKEN,
-    endpoint: api.url,
-    sleep: time.sleep,
-    now: time.clock,
-    random: () => 0,
-    ...opts,
-  });
-  return { client, time, api };
-}
+const setup = scriptedClients({ random: () => 0 });
 
 /** Headers as the API (and the mock's token bucket) send them, relative to the fake clock. */
 function limits(time: { now: number }, limit: number, remaining: number, resetInS: number) {

@@ -1,27 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { HcloudClient, HcloudError, HttpStatusError, isRetryable } from '../../src/hcloud';
-import { action, apiError, fakeTime, type Scripted, type Step, startScript, TOKEN } from './scripted-server';
+import { describe, expect, it } from 'vitest';
+import { HcloudError, HttpStatusError, isRetryable } from '../../src/hcloud';
+import { action, apiError, type Step, scriptedClients } from './scripted-server';
 
-let api: Scripted | undefined;
-afterEach(async () => {
-  await api?.close();
-  api = undefined;
-});
-
-async function setup(steps: Step[], opts: Partial<ConstructorParameters<typeof HcloudClient>[0]> = {}) {
-  api = await startScript(steps);
-  const time = fakeTime();
-  const client = new HcloudClient({
-    token: TOKEN,
-    endpoint: api.url,
-    sleep: time.sleep,
-    now: time.clock,
-    random: () => 0.5,
-    requestTimeoutMs: 5000,
-    ...opts,
-  });
-  return { client, time, api };
-}
+const setup = scriptedClients({ random: () => 0.5, requestTimeoutMs: 5000 });
 
 const ok: Step = { method: 'GET', path: '/servers/1', json: { server: { id: 1, name: 'a' } } };
 const at = (answer: Partial<Step>): Step => ({ method: 'GET', path: '/servers/1', ...answer });
@@ -114,11 +95,11 @@ describe('retry policy (as hcloud-go)', () => {
 
   it('applies full jitter from the injected random source', async () => {
     const steps = [...Array.from({ length: 3 }, () => at({ status: 504 })), ok];
-    const { client, time } = await setup(steps, { random: () => 0 });
+    const { client, time, api } = await setup(steps, { random: () => 0 });
     await client.servers.get(1);
     expect(time.sleeps).toEqual([0, 0, 0]);
     const steps2 = [...Array.from({ length: 3 }, () => at({ status: 504 })), ok];
-    await api?.close();
+    await api.close();
     const s2 = await setup(steps2, { random: () => 0.999 });
     await s2.client.servers.get(1);
     expect(s2.time.sleeps).toEqual([999, 1998, 3996]);

@@ -2,6 +2,8 @@
 // in order, with a canned answer for each; anything else is recorded as a mismatch and fails `assertDone()`.
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { afterEach } from 'vitest';
+import { HcloudClient } from '../../src/hcloud';
 
 export interface Step {
   method: string;
@@ -147,6 +149,42 @@ export function fakeTime(start = 1_700_000_000_000) {
 }
 
 export const TOKEN = 'tok-SECRET-1234567890abcdefghijklmnopqrstuvwxyz';
+
+type ClientOptions = ConstructorParameters<typeof HcloudClient>[0];
+
+/** A `startScript` whose servers are closed after each test of the calling file (call it at module level). */
+export function scriptsClosedAfterEach(): (steps: Step[]) => Promise<Scripted> {
+  const open: Scripted[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return async (steps) => {
+    const api = await startScript(steps);
+    open.push(api);
+    return api;
+  };
+}
+
+/**
+ * The usual test setup: a scripted server (closed after each test) and a client on a fake clock against it. The
+ * file's `defaults` and then each call's `opts` go over the token, endpoint and clock.
+ */
+export function scriptedClients(defaults: Partial<ClientOptions> = {}) {
+  const start = scriptsClosedAfterEach();
+  return async (steps: Step[], opts: Partial<ClientOptions> = {}) => {
+    const api = await start(steps);
+    const time = fakeTime();
+    const client = new HcloudClient({
+      token: TOKEN,
+      endpoint: api.url,
+      sleep: time.sleep,
+      now: time.clock,
+      ...defaults,
+      ...opts,
+    });
+    return { client, time, api };
+  };
+}
 
 export function action(id: number, status: 'running' | 'success' | 'error' = 'running', extra: object = {}) {
   return {

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlagValue } from '../../src/driver/interface';
 import { PluginCallError, PluginClient } from '../../src/plugin/client';
+import { outputOf } from '../fixtures/child-output';
+import { goBuild } from '../fixtures/go-build';
 import { doublePluginCommand, REPO_ROOT } from '../fixtures/plugin-command';
 
 const goVersion = spawnSync('go', ['version'], { encoding: 'utf8' });
@@ -21,26 +23,13 @@ if (!haveGo) {
 let binDir = '';
 const bin = (name: string) => join(binDir, name);
 
-function goBuild(name: string): void {
-  const r = spawnSync('go', ['build', '-o', bin(name), join(REPO_ROOT, 'driver', 'test', 'interop', name, 'main.go')], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    // Outside any module, standard library only; a shared cache keeps rebuilds fast.
-    env: {
-      ...process.env,
-      GOFLAGS: '',
-      GO111MODULE: 'on',
-      GOCACHE: process.env.GOCACHE ?? join(tmpdir(), 'hetzner-rancher-gocache'),
-    },
-  });
-  if (r.status !== 0) throw new Error(`go build ${name} failed:\n${r.stderr}${r.stdout}`);
-}
+const build = (name: string) => goBuild(name, join(REPO_ROOT, 'driver', 'test', 'interop', name, 'main.go'), bin(name));
 
 describe.skipIf(!haveGo)('interop with Go net/rpc + encoding/gob', () => {
   beforeAll(() => {
     binDir = mkdtempSync(join(tmpdir(), 'plugin-interop-'));
-    goBuild('goclient');
-    goBuild('goplugin');
+    build('goclient');
+    build('goplugin');
   }, 180_000);
   afterAll(() => {
     if (binDir) rmSync(binDir, { recursive: true, force: true });
@@ -48,19 +37,9 @@ describe.skipIf(!haveGo)('interop with Go net/rpc + encoding/gob', () => {
 
   it('a Go rancher-machine-style client drives our plugin through all 24 methods', async () => {
     const cmd = doublePluginCommand();
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(bin('goclient'), ['--', cmd.command, ...cmd.args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => {
-        stdout += c.toString();
-      });
-      child.stderr.on('data', (c: Buffer) => {
-        stderr += c.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await outputOf(
+      spawn(bin('goclient'), ['--', cmd.command, ...cmd.args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     if (r.code !== 0)
       throw new Error(`goclient failed (exit ${r.code}):\n${r.stdout}\n--- plugin stderr ---\n${r.stderr}`);
     const checked = r.stdout

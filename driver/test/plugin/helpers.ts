@@ -87,20 +87,25 @@ export class RawConnection {
   }
 
   /** Resolves with exactly n bytes, or rejects when the peer closes first or the timeout passes. */
+  /** Resolves when more bytes or the close arrive, or after `ms`, whichever is first. */
+  private async dataOrTimeout(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.waiter = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.waiter = null;
+  }
+
   async read(n: number, timeoutMs = 5_000): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
     while (this.buf.length < n) {
       if (this.closed) throw new Error(`connection closed after ${this.buf.length} of ${n} bytes`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out with ${this.buf.length} of ${n} bytes`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiter = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.waiter = null;
+      await this.dataOrTimeout(left);
     }
     const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
@@ -113,14 +118,7 @@ export class RawConnection {
     while (!this.closed) {
       const left = deadline - Date.now();
       if (left <= 0) throw new Error('peer did not close the connection');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiter = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.waiter = null;
+      await this.dataOrTimeout(left);
     }
     const out = this.buf;
     this.buf = Buffer.alloc(0);

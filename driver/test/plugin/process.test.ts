@@ -5,28 +5,11 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { PluginClient } from '../../src/plugin/client';
 import { PLUGIN_NOTICE } from '../../src/plugin/notice';
+import { type ChildOutput, outputOf } from '../fixtures/child-output';
 import { doublePluginCommand, type PluginCommand, pluginCommand } from '../fixtures/plugin-command';
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: PluginCommand, extraArgs: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd.command, [...cmd.args, ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function run(cmd: PluginCommand, extraArgs: string[], env: NodeJS.ProcessEnv): Promise<ChildOutput> {
+  return outputOf(spawn(cmd.command, [...cmd.args, ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 const envWithout = (...names: string[]): NodeJS.ProcessEnv => {

@@ -13,6 +13,8 @@ import type { MockServer } from 'hcloud-mock';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createFlags } from '../../src/driver';
 import { fastMock, resourcesOf, TOKEN } from '../driver/helpers';
+import { type ChildOutput, outputOf } from '../fixtures/child-output';
+import { goBuild } from '../fixtures/go-build';
 import { pluginCommand, REPO_ROOT } from '../fixtures/plugin-command';
 
 const haveGo = spawnSync('go', ['version'], { encoding: 'utf8' }).status === 0;
@@ -35,10 +37,7 @@ interface MachineResult {
   info: Record<string, string>;
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface Run extends ChildOutput {
   result: MachineResult;
 }
 
@@ -65,24 +64,10 @@ function startMachine(args: string[], env: Record<string, string> = {}): { child
     env: { ...process.env, HETZNER_DRIVER_POLL_MS: '20', HETZNER_API_TOKEN: TOKEN, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const done = new Promise<Run>((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (!line) {
-        reject(new Error(`machine ${args[0]} printed no RESULT (exit ${code}):\n${stdout}\n${stderr}`));
-        return;
-      }
-      resolve({ code, stdout, stderr, result: JSON.parse(line.slice('RESULT '.length)) as MachineResult });
-    });
+  const done = outputOf(child).then(({ code, stdout, stderr }): Run => {
+    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    if (!line) throw new Error(`machine ${args[0]} printed no RESULT (exit ${code}):\n${stdout}\n${stderr}`);
+    return { code, stdout, stderr, result: JSON.parse(line.slice('RESULT '.length)) as MachineResult };
   });
   return { child, done };
 }
@@ -184,21 +169,7 @@ describe.skipIf(!haveGo)('Rancher and rancher-machine driving our plugin (Go sta
     workDir = mkdtempSync(join(tmpdir(), 'rancher-flow-'));
     store = join(workDir, 'store');
     machineBin = join(workDir, 'machine');
-    const build = spawnSync(
-      'go',
-      ['build', '-o', machineBin, join(REPO_ROOT, 'driver', 'test', 'rancher', 'machine', 'main.go')],
-      {
-        cwd: REPO_ROOT,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          GOFLAGS: '',
-          GO111MODULE: 'on',
-          GOCACHE: process.env.GOCACHE ?? join(tmpdir(), 'hetzner-rancher-gocache'),
-        },
-      },
-    );
-    if (build.status !== 0) throw new Error(`go build machine failed:\n${build.stderr}${build.stdout}`);
+    goBuild('machine', join(REPO_ROOT, 'driver', 'test', 'rancher', 'machine', 'main.go'), machineBin);
     mock = await fastMock({ tokens: [TOKEN] });
   }, 180_000);
   afterAll(async () => {

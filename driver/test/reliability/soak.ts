@@ -7,15 +7,16 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FaultRule, type MockServer, startMock } from 'hcloud-mock';
+import { createPrng, type FaultRule, type MockServer, startMock } from 'hcloud-mock';
 import type { FlagValue } from '../../src/driver/interface';
 import { MachineState } from '../../src/driver/interface';
 import { normaliseCidrList } from '../../src/firewall/cidr';
 import { nodeSources } from '../../src/firewall/desired';
 import { internalSources } from '../../src/firewall/rules';
 import type { FirewallRule, Server } from '../../src/hcloud';
-import { PluginClient } from '../../src/plugin/client';
-import { pluginCommand } from '../fixtures/plugin-command';
+import type { PluginClient } from '../../src/plugin/client';
+import { resourcesOf } from '../fixtures/machine-resources';
+import { baseConfig, flagDefaults, spawnDriverPlugin } from '../fixtures/plugin-session';
 
 export interface SoakOptions {
   seed: number;
@@ -92,18 +93,6 @@ export interface SoakResult {
   durationMs: number;
 }
 
-/** A tiny seeded generator (mulberry32), so the lifecycle mix is the same for a seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * The fault mix, as shares of `rate`: transient HTTP errors of every kind on any request, `locked` only where the
  * API sends it (server and firewall actions, server deletion), connection resets, hangs (the driver's request timeout ends them), slow answers, changes
@@ -164,29 +153,6 @@ function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
-function baseConfig(name: string, store: string) {
-  return {
-    IPAddress: '',
-    MachineName: name,
-    SSHUser: '',
-    SSHPort: 0,
-    SSHKeyPath: '',
-    StorePath: store,
-    SwarmMaster: false,
-    SwarmHost: '',
-    SwarmDiscovery: '',
-  };
-}
-
-/** What the mock holds of one machine: its servers and SSH keys, by name or label. */
-export function machineResources(mock: MockServer, name: string) {
-  const servers = [...mock.state.servers.values()].filter((s) => s.name === name || s.labels.machine === name);
-  const keys = [...mock.state.sshKeys.values()].filter(
-    (k) => k.name.startsWith(`${name}-`) || k.labels.machine === name,
-  );
-  return { servers, keys };
-}
-
 /** The cluster firewall's internal sources against the addresses of the cluster's servers, from the mock's state. */
 export function firewallAgreement(mock: MockServer, clusterLabel: string): { expected: string[]; actual: string[] } {
   const snapshot = mock.state.snapshot() as unknown as {
@@ -205,7 +171,7 @@ export function firewallAgreement(mock: MockServer, clusterLabel: string): { exp
 
 export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const started = Date.now();
-  const random = prng(opts.seed);
+  const random = createPrng(opts.seed);
   const token = `soak-token-${opts.seed}-${Math.floor(random() * 1e9).toString(36)}`;
   const userDataMarker = `soak-user-data-${opts.seed}-${Math.floor(random() * 1e9).toString(36)}`;
   const storeDir = mkdtempSync(join(tmpdir(), `soak-${opts.seed}-`));
@@ -250,7 +216,6 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
 
   /** One plugin process: spawned, used by `fn`, closed; every bound that is crossed is recorded. */
   async function withPlugin<T>(label: string, fn: (c: PluginClient) => Promise<T>): Promise<T> {
-    const { command, args } = pluginCommand();
     const t0 = Date.now();
     processes++;
     const own: string[] = [];
@@ -259,12 +224,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       own.push(l);
       if (own.length > 40) own.shift();
     };
-    const client = await PluginClient.spawn({
-      command,
-      args,
+    const client = await spawnDriverPlugin({
       env,
       addressTimeoutMs: 60_000,
-      heartbeatIntervalMs: 2_000,
       onStdout: keep,
       onStderr: keep,
     });
@@ -302,8 +264,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   }
 
   async function driverOpts(client: PluginClient, values: Record<string, FlagValue>) {
-    const o = new Map<string, FlagValue>();
-    for (const f of await client.getCreateFlags()) o.set(f.name, f.kind === 'bool' ? false : f.value);
+    const o = await flagDefaults(client);
     o.set('hetzner-api-token', token);
     o.set('hetzner-api-endpoint', mock.url);
     o.set('hetzner-user-data', userDataPath);
@@ -351,7 +312,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
         unclear.push(`${rec.name}: ${rec.createError}`);
       // Create's own promise: when it says it removed everything, nothing of the machine may remain.
       if (rec.createError.includes('Everything it created has been removed')) {
-        const left = machineResources(mock, rec.name);
+        const left = resourcesOf(mock, rec.name);
         if (left.servers.length + left.keys.length > 0) {
           leaked.push(`${rec.name}: after a failed Create that claimed a clean rollback: ${describe(left)}`);
         }
@@ -385,7 +346,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       lost.push(`${rec.name}: Remove failed ${rec.removeAttempts} times: ${rec.removeErrors.at(-1)}`);
       return;
     }
-    const left = machineResources(mock, rec.name);
+    const left = resourcesOf(mock, rec.name);
     if (left.servers.length + left.keys.length > 0) leaked.push(`${rec.name}: after Remove: ${describe(left)}`);
   }
 
@@ -464,7 +425,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       if (!survivorNames.has(s.name)) leaked.push(`server ${s.name} (id ${s.id}) outlived its lifecycle`);
     }
     for (const r of survivors) {
-      if (machineResources(mock, r.name).servers.length !== 1) lost.push(`${r.name}: kept machine has no server`);
+      if (resourcesOf(mock, r.name).servers.length !== 1) lost.push(`${r.name}: kept machine has no server`);
     }
     const agreement = firewallAgreement(mock, cluster);
     if (agreement.expected.join(',') !== agreement.actual.join(',')) {
@@ -517,7 +478,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   }
 }
 
-function describe(r: ReturnType<typeof machineResources>): string {
+function describe(r: ReturnType<typeof resourcesOf>): string {
   return [
     ...r.servers.map((s) => `server ${s.name} (id ${s.id}, ${s.status})`),
     ...r.keys.map((k) => `SSH key ${k.name} (id ${k.id})`),

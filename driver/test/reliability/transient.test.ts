@@ -2,16 +2,13 @@
 // or delete that met 500/503 and a create that met 503, with backoff (hcloud-go gives up at once); the driver repeats
 // its two creates after a 500 too, adopting what an applied first attempt made.
 import type { FaultRule, MockServer } from 'hcloud-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MachineState } from '../../src/driver/interface';
-import { configuredDriver, fastMock, resourcesOf, TOKEN } from '../driver/helpers';
+import { configuredDriver, fastMockPerFile, resourcesOf, TOKEN } from '../driver/helpers';
 
 let mock: MockServer;
-beforeAll(async () => {
-  mock = await fastMock({ tokens: [TOKEN] });
-});
-afterAll(async () => {
-  await mock?.stop();
+fastMockPerFile({ tokens: [TOKEN] }, (m) => {
+  mock = m;
 });
 
 const once = (method: string, path: string, effect: FaultRule['effect']): FaultRule => ({

@@ -3,21 +3,19 @@ import { matchSelector, parseSelector, validateLabels } from '../labels';
 import type { AppliedTo, FirewallRecord, FirewallRule, MockState, ServerRecord } from '../state';
 import {
   ApiError,
+  byIdOr404,
   canonicalCidr,
   invalidInput,
   isoNow,
   isPlainObject,
   isValidCidr,
   lockedError,
-  notFound,
 } from '../util';
 
 type SelectorEntry = Extract<AppliedTo, { type: 'label_selector' }>;
 
 export function getFirewall(state: MockState, id: number): FirewallRecord {
-  const fw = state.firewalls.get(id);
-  if (!fw) throw notFound(`firewall with ID ${id}`);
-  return fw;
+  return byIdOr404(state.firewalls, id, 'firewall');
 }
 
 const PROTOCOLS = ['tcp', 'udp', 'icmp', 'esp', 'gre'];

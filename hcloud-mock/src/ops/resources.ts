@@ -2,6 +2,7 @@ import { validateLabels } from '../labels';
 import type { MockState, NetworkRecord, PlacementGroupRecord, PrimaryIpRecord, SshKeyRecord, Subnet } from '../state';
 import {
   ApiError,
+  byIdOr404,
   cidrContains,
   cidrWithin,
   formatIpv4,
@@ -25,12 +26,25 @@ function requireName(value: unknown, max = 128): string {
   return value;
 }
 
+/** PUT's `name` (unique among `records`) and `labels`, each changed only when the body has it. */
+function renameAndRelabel(
+  records: ReadonlyMap<number, { id: number; name: string }>,
+  record: { id: number; name: string; labels: Record<string, string> },
+  body: Record<string, unknown>,
+  what: string,
+): void {
+  if (body.name !== undefined) {
+    const name = requireName(body.name);
+    if ([...records.values()].some((r) => r.name === name && r.id !== record.id)) throw uniqueness(what, 'name');
+    record.name = name;
+  }
+  if (body.labels !== undefined) record.labels = validateLabels(body.labels);
+}
+
 // ---- SSH keys ------------------------------------------------------------------------------------------------------
 
 export function getSshKey(state: MockState, id: number): SshKeyRecord {
-  const k = state.sshKeys.get(id);
-  if (!k) throw notFound(`SSH key with ID ${id}`);
-  return k;
+  return byIdOr404(state.sshKeys, id, 'SSH key');
 }
 
 export function createSshKey(state: MockState, body: Record<string, unknown>) {
@@ -57,21 +71,14 @@ export function createSshKey(state: MockState, body: Record<string, unknown>) {
 
 export function updateSshKey(state: MockState, id: number, body: Record<string, unknown>) {
   const key = getSshKey(state, id);
-  if (body.name !== undefined) {
-    const name = requireName(body.name);
-    if ([...state.sshKeys.values()].some((k) => k.name === name && k.id !== id)) throw uniqueness('SSH key', 'name');
-    key.name = name;
-  }
-  if (body.labels !== undefined) key.labels = validateLabels(body.labels);
+  renameAndRelabel(state.sshKeys, key, body, 'SSH key');
   return { ssh_key: state.sshKeyJson(key) };
 }
 
 // ---- Networks ------------------------------------------------------------------------------------------------------
 
 export function getNetwork(state: MockState, id: number): NetworkRecord {
-  const n = state.networks.get(id);
-  if (!n) throw notFound(`network with ID ${id}`);
-  return n;
+  return byIdOr404(state.networks, id, 'network');
 }
 
 function parseSubnet(network: ReturnType<typeof parseCidr4>, raw: unknown, i: number): Subnet {
@@ -118,12 +125,7 @@ export function createNetwork(state: MockState, body: Record<string, unknown>) {
 
 export function updateNetwork(state: MockState, id: number, body: Record<string, unknown>) {
   const net = getNetwork(state, id);
-  if (body.name !== undefined) {
-    const name = requireName(body.name);
-    if ([...state.networks.values()].some((n) => n.name === name && n.id !== id)) throw uniqueness('network', 'name');
-    net.name = name;
-  }
-  if (body.labels !== undefined) net.labels = validateLabels(body.labels);
+  renameAndRelabel(state.networks, net, body, 'network');
   return { network: state.networkJson(net) };
 }
 
@@ -194,9 +196,7 @@ export function allocatePrivateIp(
 // ---- Placement groups ----------------------------------------------------------------------------------------------
 
 export function getPlacementGroup(state: MockState, id: number): PlacementGroupRecord {
-  const pg = state.placementGroups.get(id);
-  if (!pg) throw notFound(`placement group with ID ${id}`);
-  return pg;
+  return byIdOr404(state.placementGroups, id, 'placement group');
 }
 
 export function createPlacementGroup(state: MockState, body: Record<string, unknown>) {
@@ -217,14 +217,7 @@ export function createPlacementGroup(state: MockState, body: Record<string, unkn
 
 export function updatePlacementGroup(state: MockState, id: number, body: Record<string, unknown>) {
   const pg = getPlacementGroup(state, id);
-  if (body.name !== undefined) {
-    const name = requireName(body.name);
-    if ([...state.placementGroups.values()].some((p) => p.name === name && p.id !== id)) {
-      throw uniqueness('placement group', 'name');
-    }
-    pg.name = name;
-  }
-  if (body.labels !== undefined) pg.labels = validateLabels(body.labels);
+  renameAndRelabel(state.placementGroups, pg, body, 'placement group');
   return { placement_group: state.placementGroupJson(pg) };
 }
 
@@ -247,9 +240,7 @@ export function checkPlacementCapacity(state: MockState, pg: PlacementGroupRecor
 // ---- Primary IPs ---------------------------------------------------------------------------------------------------
 
 export function getPrimaryIp(state: MockState, id: number): PrimaryIpRecord {
-  const p = state.primaryIps.get(id);
-  if (!p) throw notFound(`primary IP with ID ${id}`);
-  return p;
+  return byIdOr404(state.primaryIps, id, 'primary IP');
 }
 
 export function createPrimaryIpFromRequest(state: MockState, body: Record<string, unknown>) {

@@ -235,30 +235,17 @@ export function createServer(state: MockState, body: Record<string, unknown>) {
       }),
     );
   }
-  for (const { net } of planned) {
-    next.push(
-      state.actions.start(
-        'attach_to_network',
-        [
-          { id, type: 'server' },
-          { id: net.id, type: 'network' },
-        ],
-        { locks: lock, after: action },
-      ),
+  const attach = (command: string, type: string, resourceId: number) =>
+    state.actions.start(
+      command,
+      [
+        { id, type: 'server' },
+        { id: resourceId, type },
+      ],
+      { locks: lock, after: action },
     );
-  }
-  for (const v of volumes) {
-    next.push(
-      state.actions.start(
-        'attach_volume',
-        [
-          { id, type: 'server' },
-          { id: v.id, type: 'volume' },
-        ],
-        { locks: lock, after: action },
-      ),
-    );
-  }
+  for (const { net } of planned) next.push(attach('attach_to_network', 'network', net.id));
+  for (const v of volumes) next.push(attach('attach_volume', 'volume', v.id));
   for (const fw of firewalls) {
     const a = applyDirect(state, fw, server);
     if (a) next.push(a);
