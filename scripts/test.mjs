@@ -37,9 +37,10 @@ if (args.length === 0) {
 }
 step('tests (vitest)', bin('vitest'), ['run', ...args]);
 if (args.length === 0) {
-  // Black box: every test file that starts our plugin through pluginCommand() (driver/test/fixtures/plugin-command.ts)
+  // Black box: every test file that starts our plugin through the fixtures that honour HETZNER_DRIVER_BINARY
+  // (pluginCommand() in driver/test/fixtures/plugin-command.ts, spawnDriverPlugin() in plugin-session.ts)
   // runs again against the release executable, so runtime differences between Node and the compiled binary fail CI.
-  const files = testFilesUsing(join(root, 'driver', 'test'), /\bpluginCommand\(/);
+  const files = testFilesUsing(join(root, 'driver', 'test'), /\b(pluginCommand|spawnDriverPlugin)\(/);
   const build = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/test/helpers/driver-binary.ts')], {
     cwd: root,
     encoding: 'utf8',
