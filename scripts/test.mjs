@@ -2,9 +2,10 @@
 // `pnpm test`: lint, type-check, then every test suite (driver, mock, scripts; the extension's own when present).
 // Extra arguments go to vitest, e.g. `pnpm test driver/test/gob` to run a subset.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { blackBoxTestFiles } from './lib/black-box.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -22,25 +23,15 @@ function step(title, cmd, cmdArgs, options = {}) {
   console.log(`✓ ${title} (${secs}s)`);
 }
 
-function testFilesUsing(dir, pattern) {
-  return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
-    .map((e) => join(e.parentPath ?? e.path, e.name))
-    .filter((file) => pattern.test(readFileSync(file, 'utf8')))
-    .map((file) => file.slice(root.length + 1))
-    .sort();
-}
-
 if (args.length === 0) {
   step('lint and format (biome)', bin('biome'), ['check', '.']);
   step('type-check (tsc)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 }
 step('tests (vitest)', bin('vitest'), ['run', ...args]);
 if (args.length === 0) {
-  // Black box: every test file that starts our plugin through the fixtures that honour HETZNER_DRIVER_BINARY
-  // (pluginCommand() in driver/test/fixtures/plugin-command.ts, spawnDriverPlugin() in plugin-session.ts)
-  // runs again against the release executable, so runtime differences between Node and the compiled binary fail CI.
-  const files = testFilesUsing(join(root, 'driver', 'test'), /\b(pluginCommand|spawnDriverPlugin)\(/);
+  // Black box: the suites that start our plugin run again against the release executable, so runtime differences
+  // between Node and the compiled binary fail CI.
+  const files = blackBoxTestFiles(root);
   const build = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/test/helpers/driver-binary.ts')], {
     cwd: root,
     encoding: 'utf8',

@@ -1,0 +1,1 @@
+export function blackBoxTestFiles(root: string): string[];
