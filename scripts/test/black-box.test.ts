@@ -9,6 +9,7 @@ describe('black-box selection', () => {
     const files = blackBoxTestFiles(repoRoot);
     expect(files).toEqual(
       expect.arrayContaining([
+        'driver/test/driver/plugin-create-faults.test.ts',
         'driver/test/driver/plugin-lifecycle.test.ts',
         'driver/test/firewall/plugin-cluster.test.ts',
         'driver/test/plugin/process.test.ts',
