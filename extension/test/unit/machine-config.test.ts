@@ -211,6 +211,25 @@ describe('machine-config/hetzner.vue: dependent choices', () => {
     await choose(wrapper, 'Location', 'ash');
     expect(value.networks).toEqual(['4000000403']);
   });
+
+  it('keeps choices it cannot check when their list failed to load (the pickers could not offer them again)', async() => {
+    const refused = { status: 503 };
+    const { wrapper, value } = await mountForm({
+      value: { userData: '/bootstrap', networks: ['4000000401:10.0.1.5'] },
+      fail:  { server_types: refused, networks: refused },
+    });
+
+    await choose(wrapper, 'Location', 'ash');
+    expect(value.serverLocation).toBe('ash');
+    expect(value.serverType).toBe('cx23');
+    expect(value.networks).toEqual(['4000000401:10.0.1.5']);
+
+    const images = await mountForm({ value: { userData: '/bootstrap', image: '4000000301' }, fail: { images: refused } });
+
+    await choose(images.wrapper, 'Server Type', 'cax11');
+    expect(images.value.serverType).toBe('cax11');
+    expect(images.value.image).toBe('4000000301');
+  });
 });
 
 describe('machine-config/hetzner.vue: networking and firewall rules, live', () => {

@@ -73,6 +73,27 @@ describe('hetzner store: lists', () => {
     expect(proxy.calls).toHaveLength(5);
   });
 
+  it('shares one load between concurrent callers (pools of a cluster open together), and not a failed one', async() => {
+    const { store, proxy } = makeStore({ fail: { firewalls: { status: 503 } } });
+    const list = (resource: string, force = false) => store.dispatch('hetzner/list', {
+      credentialId: CRED, resource, force
+    });
+    const [a, b] = await Promise.all([list('ssh_keys'), list('ssh_keys')]);
+
+    expect(b).toEqual(a);
+    expect(proxy.calls).toHaveLength(3);
+    // A forced reload does not settle for a load already under way.
+    await Promise.all([list('locations'), list('locations', true)]);
+    expect(proxy.calls).toHaveLength(5);
+    const failed = await Promise.allSettled([list('firewalls'), list('firewalls')]);
+
+    expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(proxy.calls).toHaveLength(6);
+    // A failure is not remembered: the next call tries again.
+    await expect(list('firewalls')).rejects.toBeInstanceOf(HetznerRequestError);
+    expect(proxy.calls).toHaveLength(7);
+  });
+
   it('rejects with an actionable error: API codes, proxy refusals and a wrong response shape', async() => {
     const { store } = makeStore({
       fail: {

@@ -82,6 +82,49 @@ export function cacheKey(resource: string, query: Record<string, unknown> = {}):
   return keys.length ? `${ resource }?${ keys.map((k) => `${ k }=${ String(query[k]) }`).join('&') }` : resource;
 }
 
+/** Loads under way, per store (keyed by its module state) so that separate stores never share one. */
+const pendingLoads = new WeakMap<object, Map<string, Promise<unknown[]>>>();
+
+function pendingOf(state: HetznerState): Map<string, Promise<unknown[]>> {
+  let map = pendingLoads.get(state);
+
+  if (!map) pendingLoads.set(state, (map = new Map()));
+
+  return map;
+}
+
+async function fetchAll(
+  dispatch: Ctx['dispatch'],
+  credentialId: string,
+  resource: ResourceName,
+  query: Record<string, string | number | boolean>,
+): Promise<unknown[]> {
+  const items: unknown[] = [];
+  let page: number | null = 1;
+
+  for (let n = 0; page && n < MAX_PAGES; n++) {
+    const body = (await dispatch('request', {
+      auth:  { credentialId },
+      path:  resource,
+      query: {
+        ...query, page, per_page: PAGE_SIZE
+      },
+    })) as Record<string, unknown> & { meta?: { pagination?: Pagination } };
+    const chunk = body[resource];
+
+    if (!Array.isArray(chunk)) {
+      throw new HetznerRequestError({ key: 'shape', args: { resource } });
+    }
+    items.push(...chunk);
+    const next: number | null | undefined = body.meta?.pagination?.next_page;
+
+    // A next page that does not move forward would loop; treat it as the end.
+    page = next && next > page ? next : null;
+  }
+
+  return items;
+}
+
 const hetznerStore = {
   namespaced: true,
 
@@ -125,47 +168,42 @@ const hetznerStore = {
       }
     },
 
-    /** Every item of a list endpoint, page by page (50 per page) until `next_page` is null. */
+    /**
+     * Every item of a list endpoint, page by page (50 per page) until `next_page` is null. Callers asking for the
+     * same list while it loads (the pools of a cluster mount together) share that load.
+     */
     async list<R extends ResourceName>(
-      { dispatch, getters, commit }: Ctx,
+      {
+        state, dispatch, getters, commit
+      }: Ctx,
       {
         credentialId, resource, query = {}, force = false
       }: ListArgs<R>,
     ): Promise<ResourceTypes[R][]> {
       const key = cacheKey(resource, query);
+      const pending = pendingOf(state);
+      const pendingKey = JSON.stringify([credentialId, key]);
 
       if (!force) {
-        const cached = getters.fromCache(credentialId, key);
+        const cached = getters.fromCache(credentialId, key) ?? pending.get(pendingKey);
 
-        if (cached) return cached as ResourceTypes[R][];
+        if (cached) return cached as ResourceTypes[R][] | Promise<ResourceTypes[R][]>;
       }
-      const items: ResourceTypes[R][] = [];
-      let page: number | null = 1;
+      const load = fetchAll(dispatch, credentialId, resource, query);
 
-      for (let n = 0; page && n < MAX_PAGES; n++) {
-        const body = (await dispatch('request', {
-          auth:  { credentialId },
-          path:  resource,
-          query: {
-            ...query, page, per_page: PAGE_SIZE
-          },
-        })) as Record<string, unknown> & { meta?: { pagination?: Pagination } };
-        const chunk = body[resource];
+      pending.set(pendingKey, load);
+      try {
+        const items = await load;
 
-        if (!Array.isArray(chunk)) {
-          throw new HetznerRequestError({ key: 'shape', args: { resource } });
-        }
-        items.push(...(chunk as ResourceTypes[R][]));
-        const next: number | null | undefined = body.meta?.pagination?.next_page;
+        commit('setCache', {
+          credentialId, key, items
+        });
 
-        // A next page that does not move forward would loop; treat it as the end.
-        page = next && next > page ? next : null;
+        return items as ResourceTypes[R][];
+      } finally {
+        // A later (forced) load may have taken the slot; leave that one in place.
+        if (pending.get(pendingKey) === load) pending.delete(pendingKey);
       }
-      commit('setCache', {
-        credentialId, key, items
-      });
-
-      return items;
     },
 
     /**
