@@ -6,6 +6,7 @@ import { parseHexIPv6 } from './addresses';
 import { FLAG, type FlagSettings } from './flags';
 import type { Logger } from './interface';
 import { isOwnedBy } from './labels';
+import { byIdOrName } from './plan';
 import type { Problem } from './validate';
 
 export interface Attachments {
@@ -46,14 +47,6 @@ function sameV6Network(network: string, addr: string): boolean {
   const a = v6NetworkPart(network);
   const b = v6NetworkPart(addr);
   return !!a && !!b && a.join(':') === b.join(':');
-}
-
-async function findVolume(client: HcloudClient, ref: string): Promise<Volume | null> {
-  if (/^\d+$/.test(ref)) {
-    const byId = await client.volumes.get(Number(ref));
-    if (byId) return byId;
-  }
-  return client.volumes.getByName(ref);
 }
 
 /**
@@ -123,7 +116,7 @@ export async function planAttachments(
   const [ipv4, ipv6, volumes] = await Promise.all([
     ip(FLAG.primaryIpv4, s.primaryIpv4, 'ipv4', s.disablePublicIpv4),
     ip(FLAG.primaryIpv6, s.primaryIpv6, 'ipv6', s.disablePublicIpv6),
-    Promise.all(s.volumes.map(async (ref) => ({ ref, v: await findVolume(client, ref) }))),
+    Promise.all(s.volumes.map(async (ref) => ({ ref, v: await byIdOrName(client.volumes, ref) }))),
   ]);
   const found: Volume[] = [];
   for (const { ref, v } of volumes) {

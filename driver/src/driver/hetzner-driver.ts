@@ -73,6 +73,12 @@ export interface HetznerDriverOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+interface CheckedPlan {
+  plan: CreatePlan;
+  /** The fallback pairs and the attachments. */
+  extras: PlanExtras;
+}
+
 /** What Create made so far, so that a failure removes exactly that. */
 interface Made {
   /** The auto-created spread group the server went into, released again on rollback. */
@@ -89,9 +95,8 @@ export class HetznerDriver implements Driver {
   private config: MachineConfig = emptyConfig();
   /** From SetConfigFromFlags; user data lives only here, never in the persisted config. */
   private settings: FlagSettings | null = null;
-  private plan: CreatePlan | null = null;
-  /** Set with `plan`: the fallback pairs and the attachments PreCreateCheck resolved. */
-  private extras: PlanExtras | null = null;
+  /** What PreCreateCheck resolved (the plan, its fallback pairs and attachments), for Create in the same process. */
+  private checked: CheckedPlan | null = null;
   private cachedClient: { key: string; client: HcloudClient } | null = null;
   private readonly logger: Logger;
   private readonly env: NodeJS.ProcessEnv;
@@ -124,7 +129,7 @@ export class HetznerDriver implements Driver {
 
   async setConfigRaw(json: Uint8Array): Promise<void> {
     this.config = parseConfig(json);
-    this.plan = null;
+    this.checked = null;
     // Rancher's delete path (`rm`) never calls SetConfigFromFlags: a rotated credential reaches us only via env.
     const token = this.env.HETZNER_API_TOKEN?.trim();
     if (token) this.config.AccessToken = token;
@@ -150,8 +155,7 @@ export class HetznerDriver implements Driver {
     const envEndpoint = this.env.HETZNER_API_ENDPOINT?.trim();
     if (envEndpoint && s.apiEndpoint === DEFAULT_API_ENDPOINT) s.apiEndpoint = envEndpoint;
     this.settings = s;
-    this.plan = null;
-    this.extras = null;
+    this.checked = null;
     const c = this.config;
     c.AccessToken = s.apiToken;
     c.APIEndpoint = s.apiEndpoint;
@@ -227,21 +231,22 @@ export class HetznerDriver implements Driver {
   // ---- checks ---------------------------------------------------------------------------------------------------
 
   async preCreateCheck(): Promise<void> {
-    const s = this.currentSettings();
-    const { plan, problems, extras } = await planExtras({
-      settings: s,
-      machineName: this.config.MachineName,
-      client: () => this.client(),
-    });
-    for (const w of problems.filter((p) => p.severity === 'warning'))
-      this.logger.warn(`Warning: ${w.flag}: ${w.message}`);
-    const errors = problems.filter((p) => p.severity === 'error');
-    if (errors.length > 0 || !plan) throw problemsError(errors);
-    this.plan = plan;
-    this.extras = extras;
+    this.checked = await this.checkedPlan(this.currentSettings(), this.config.MachineName);
+    const { plan } = this.checked;
     this.logger.info(
       `Configuration checked: ${plan.serverType.name} in ${plan.location.name}, image ${describeImage(plan)}`,
     );
+  }
+
+  /** Plans the create and logs the warnings; any error problem is thrown as one error naming every flag at fault. */
+  private async checkedPlan(settings: FlagSettings, machineName: string): Promise<CheckedPlan> {
+    const { plan, problems, extras } = await planExtras({ settings, machineName, client: () => this.client() });
+    for (const w of problems.filter((p) => p.severity === 'warning')) {
+      this.logger.warn(`Warning: ${w.flag}: ${w.message}`);
+    }
+    const errors = problems.filter((p) => p.severity === 'error');
+    if (errors.length > 0 || !plan) throw problemsError(errors);
+    return { plan, extras };
   }
 
   // ---- create ---------------------------------------------------------------------------------------------------
@@ -250,18 +255,8 @@ export class HetznerDriver implements Driver {
     const s = this.currentSettings();
     const name = this.config.MachineName;
     if (!name) throw new Error('Create: the machine has no name (SetConfigRaw must set MachineName)');
-    let plan = this.plan;
-    let extras = this.extras;
-    if (!plan || !extras) {
-      const r = await planExtras({ settings: s, machineName: name, client: () => this.client() });
-      for (const w of r.problems.filter((p) => p.severity === 'warning')) {
-        this.logger.warn(`Warning: ${w.flag}: ${w.message}`);
-      }
-      const errors = r.problems.filter((p) => p.severity === 'error');
-      if (errors.length > 0 || !r.plan) throw problemsError(errors);
-      plan = r.plan;
-      extras = r.extras;
-    }
+    // A process that skipped PreCreateCheck (or changed the config since) plans here, with the same checks.
+    const { plan, extras } = this.checked ?? (await this.checkedPlan(s, name));
     const client = this.client();
     const made: Made = { keyId: null, serverId: null, firewallPrepared: false, server: null };
     const fwCtx = this.firewallContext(client, plan.firewallIds);
@@ -535,6 +530,14 @@ export class HetznerDriver implements Driver {
   // ---- remove ---------------------------------------------------------------------------------------------------
 
   async remove(): Promise<void> {
+    try {
+      await this.removeMachine();
+    } catch (err) {
+      throw notMistakenForGone(err);
+    }
+  }
+
+  private async removeMachine(): Promise<void> {
     const name = this.config.MachineName;
     if (!name) throw new Error('Remove: the machine has no name (SetConfigRaw must set MachineName)');
     const client = this.client();
@@ -638,33 +641,36 @@ export class HetznerDriver implements Driver {
   }
 
   /**
-   * Retries `locked` and `conflict`: a server is locked while any action runs on it (a create that is still
-   * finishing, a firewall being applied), which ends by itself.
-   */
-  /**
    * A 500 on a create may or may not have been applied, so the client does not repeat it. These two creates are
    * safe to repeat: a repeat of an applied one meets uniqueness_error, which uploadKey and postServer resolve by
    * adopting what they made. One 500 then no longer costs the whole machine.
    */
-  private async repeatOnServerError<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (!isHcloudError(err, 'server_error') || attempt >= 3) throw err;
-        this.logger.debug(`${what}: ${err.code}, repeating (attempt ${attempt + 1})`);
-        await this.sleep(this.timeouts.busyRetryMs * attempt);
-      }
-    }
+  private repeatOnServerError<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return this.retryOn(['server_error'], 3, what, 'repeating', fn);
   }
 
-  private async retryBusy<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Retries `locked` and `conflict`: a server is locked while any action runs on it (a create that is still
+   * finishing, a firewall being applied), which ends by itself.
+   */
+  private retryBusy<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return this.retryOn(['locked', 'conflict'], this.timeouts.busyAttempts, what, 'retrying', fn);
+  }
+
+  /** Calls `fn` up to `attempts` times while it fails with one of `codes`, waiting linearly longer each time. */
+  private async retryOn<T>(
+    codes: string[],
+    attempts: number,
+    what: string,
+    verb: string,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
-        if (!isHcloudError(err, 'locked', 'conflict') || attempt >= this.timeouts.busyAttempts) throw err;
-        this.logger.debug(`${what}: ${err.code}, retrying (attempt ${attempt + 1})`);
+        if (!isHcloudError(err, ...codes) || attempt >= attempts) throw err;
+        this.logger.debug(`${what}: ${err.code}, ${verb} (attempt ${attempt + 1})`);
         await this.sleep(this.timeouts.busyRetryMs * attempt);
       }
     }
@@ -879,6 +885,16 @@ function pollIntervals(ms: number): { timeouts: Partial<DriverTimeouts>; client:
     timeouts: { pollInitialMs: ms, pollMaxMs: ms * 4, busyRetryMs: ms },
     client: { poll: { initialMs: ms, maxMs: ms * 4, factor: 1.5 }, backoff: { baseMs: ms, capMs: ms * 20 } },
   };
+}
+
+/**
+ * `rm` takes a Remove error whose text contains "not found" for "already gone" and forgets the machine. A machine
+ * that is gone makes Remove succeed instead, so any such wording in a failure is someone else's (a proxy's 404 page,
+ * a wrong endpoint) and is rewritten, or rancher-machine would drop a server that still exists.
+ */
+function notMistakenForGone(err: unknown): unknown {
+  if (!(err instanceof Error) || !/not found/i.test(err.message)) return err;
+  return new Error(err.message.replace(/not found/gi, 'not_found'), { cause: err });
 }
 
 function randomSuffix(): string {

@@ -1,11 +1,12 @@
 // Labels are the state: every resource this driver creates carries managed-by, machine (and cluster) labels, so
 // Remove and Create's rollback find them even when rancher-machine never saved a server ID.
-import { clusterIdLabelValue } from '../firewall';
+import { CLUSTER_LABEL, clusterIdLabelValue, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../firewall';
 
-export const MANAGED_BY_KEY = 'managed-by';
-export const MANAGED_BY_VALUE = 'rancher-machine';
+// The same keys the shared firewall finds the cluster's nodes by: one definition, so the two can never drift apart.
+export { MANAGED_BY_VALUE };
+export const MANAGED_BY_KEY = MANAGED_BY_LABEL;
 export const MACHINE_KEY = 'machine';
-export const CLUSTER_KEY = 'cluster';
+export const CLUSTER_KEY = CLUSTER_LABEL;
 const RESERVED_KEYS = new Set([MANAGED_BY_KEY, MACHINE_KEY, CLUSTER_KEY]);
 
 const VALUE_RE = /^(|[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])$/;

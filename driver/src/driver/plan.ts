@@ -17,6 +17,7 @@ import { FLAG, type FlagSettings } from './flags';
 import { isOwnedBy, parseUserLabels } from './labels';
 import { checkNetworkingSettings } from './networking';
 import { checkNetworkPins, type NetworkAttachment, parseNetworkEntries } from './networks';
+import { SPREAD_GROUP_LIMIT } from './placement';
 import { resolveUserData, UserDataError } from './user-data';
 import { checkSettings, type Problem } from './validate';
 
@@ -40,9 +41,6 @@ export interface CreatePlan {
   /** The server already named like the machine (ours, from an earlier attempt), so Create need not ask again. */
   existingServer: Server | null;
 }
-
-/** Hetzner's limit of servers in a spread placement group. */
-const PLACEMENT_GROUP_LIMIT = 10;
 
 export async function planCreate(input: {
   settings: FlagSettings;
@@ -163,7 +161,7 @@ export async function planCreate(input: {
       FLAG.placementGroup,
       `placement group "${s.placementGroup}" does not exist in this project: create a spread group or fix the name`,
     );
-  } else if (placementGroup && placementGroup.servers.length >= PLACEMENT_GROUP_LIMIT) {
+  } else if (placementGroup && placementGroup.servers.length >= SPREAD_GROUP_LIMIT) {
     error(
       FLAG.placementGroup,
       `placement group "${placementGroup.name}" already holds ${placementGroup.servers.length} servers, ` +
@@ -293,7 +291,8 @@ async function resolveImage(
   return image;
 }
 
-async function byIdOrName<T>(
+/** A resource by ID when the value is all digits and such a resource exists, else by name. */
+export async function byIdOrName<T>(
   api: { get(id: number): Promise<T | null>; getByName(name: string): Promise<T | null> },
   value: string,
 ): Promise<T | null> {

@@ -8,6 +8,7 @@ import { CLUSTER_KEY, MACHINE_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../d
 import { clusterSpreadSelector, isAutoSpreadGroup } from '../driver/placement';
 import { clusterIdLabelValue, deregisterNode } from '../firewall';
 import { desiredRules } from '../firewall/desired';
+import { clusterLabels, labelSelector } from '../firewall/labels';
 import { reconcileFirewall } from '../firewall/reconcile';
 import { internalSources } from '../firewall/rules';
 import type { HcloudClient, Server } from '../hcloud';
@@ -51,7 +52,7 @@ export async function collectGarbage(o: GcOptions): Promise<Finding[]> {
   const { client, logger } = o;
   const now = (o.now ?? Date.now)();
   const clusterValue = clusterIdLabelValue(o.clusterId);
-  const clusterSelector = `${CLUSTER_KEY}=${clusterValue},${MANAGED_BY_KEY}=${MANAGED_BY_VALUE}`;
+  const clusterSelector = labelSelector(clusterLabels(o.clusterId));
   const young = (created: string | undefined) => ageMs(created, now) < o.minAgeMs;
   const findings: Finding[] = [];
 

@@ -1,6 +1,8 @@
 // The whole lifecycle in-process against the mock: every variant of the flags, Remove without a stored ID, Go-driver
 // machines, retries after failed attempts. The protocol-level run of the same lifecycle is in plugin-lifecycle.test.ts.
 import { statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { MockServer } from 'hcloud-mock';
 import { describe, expect, it } from 'vitest';
@@ -318,6 +320,38 @@ describe('Remove', () => {
     await d.remove();
     expect(mock.state.servers.has(other.id)).toBe(true);
     expect(logger.text()).toMatch(/leaving it alone/);
+  });
+
+  it('fails a Remove that could not reach the API in words rancher-machine cannot mistake for "gone"', async () => {
+    // `rm` counts any Remove error containing "not found" as success and forgets the machine; a proxy's or a wrong
+    // endpoint's 404 page must not make it drop a server that is still there (and still billed).
+    const d = await configuredDriver(mock, 'rm-proxy-404');
+    await d.create();
+    const saved = await d.getConfigRaw();
+    const proxy = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('404 page not found\n');
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      const lost = newDriver({
+        env: { HETZNER_API_TOKEN: TOKEN, HETZNER_API_ENDPOINT: `http://127.0.0.1:${port}/v1` },
+      });
+      await lost.setConfigRaw(saved);
+      const err = await lost.remove().then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+      expect(err).toBeInstanceOf(Error);
+      expect(err!.message).toMatch(/HTTP 404/);
+      expect(err!.message).not.toMatch(/not found/i);
+      expect(resourcesOf(mock, 'rm-proxy-404').servers).toHaveLength(1);
+    } finally {
+      await new Promise((r) => proxy.close(r));
+    }
+    await d.remove();
+    expect(resourcesOf(mock, 'rm-proxy-404')).toEqual({ servers: [], keys: [] });
   });
 
   it('explains delete protection instead of failing obscurely', async () => {
