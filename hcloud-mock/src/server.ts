@@ -417,7 +417,15 @@ export async function startMock(options: MockOptions = {}): Promise<MockServer> 
   }
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    } catch {
+      // A Host header that is no valid authority (e.g. `[`) must not take the whole mock down with a throw.
+      req.resume();
+      send(res, errorReply(new ApiError(400, 'invalid_input', 'malformed request target or Host header')), {});
+      return;
+    }
     if (req.method === 'OPTIONS') {
       // Browser preflight (the extension's tests call the mock from a page); not an API request.
       req.resume();

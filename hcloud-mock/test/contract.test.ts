@@ -1,4 +1,5 @@
 // Response and request shapes checked against the reference notes (hetzner-cloud-api.md §1), endpoint by endpoint.
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { listEndpoints } from '../src/index';
 import { api, createServerBody, mock, SSH_KEY_A, settle, waitActions } from './helpers';
@@ -49,6 +50,23 @@ describe('contract: envelopes and headers', () => {
       message: "invalid input in field 'name': is required",
       details: { fields: [{ name: 'name', messages: ['is required'] }] },
     });
+  });
+
+  it('answers a request whose Host header is not a valid authority with 400, and keeps serving', async () => {
+    const m = await mock();
+    const { port } = new URL(m.url);
+    const statusLine = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () =>
+        socket.write('GET /v1/servers HTTP/1.1\r\nHost: [\r\nAuthorization: Bearer test-token\r\n\r\n'),
+      );
+      socket.once('data', (d) => {
+        resolve(d.toString('latin1').split('\r\n')[0] ?? '');
+        socket.destroy();
+      });
+      socket.once('error', reject);
+    });
+    expect(statusLine).toBe('HTTP/1.1 400 Bad Request');
+    expect((await api(m, 'GET', '/servers')).status).toBe(200);
   });
 
   it('answers an unknown method on a known path with 405 method_not_allowed', async () => {

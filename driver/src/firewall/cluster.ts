@@ -147,6 +147,11 @@ async function ensureSelector(ctx: ClusterFirewallContext, fw: Firewall): Promis
   }
 }
 
+/** The labels the new server will carry besides the selector label: the caller's, else the cluster's defaults. */
+function plannedServerLabels(ctx: ClusterFirewallContext): Readonly<Record<string, string>> {
+  return ctx.serverLabels ?? { ...clusterLabels(ctx.clusterId), machine: clusterIdLabelValue(ctx.machineName) };
+}
+
 /** Hetzner allows 5 firewalls per server, counting label-selector firewalls that match its labels. */
 function checkFirewallCount(
   ctx: ClusterFirewallContext,
@@ -179,12 +184,8 @@ export async function prepare(
   const extra = ctx.extraFirewallIds ?? [];
   if (!ctx.createFirewall) {
     if (extra.length > 0) {
-      const labels = ctx.serverLabels ?? {
-        ...clusterLabels(ctx.clusterId),
-        machine: clusterIdLabelValue(ctx.machineName),
-      };
       const all = await retry(ctx, 'listing firewalls', () => ctx.client.firewalls.list());
-      checkFirewallCount(ctx, all, labels, null);
+      checkFirewallCount(ctx, all, plannedServerLabels(ctx), null);
       // The same list shows whether the cluster's firewall exists; if not yet, register looks again (a
       // create-firewall node may make it while this server boots).
       const known = ctx.clusterId.trim() ? pickFirewall(ctx, all) : null;
@@ -194,10 +195,7 @@ export async function prepare(
   }
   requireClusterId(ctx);
   const serverLabels = { [FIREWALL_SELECTOR_LABEL]: selectorLabelValue(ctx) };
-  const prospective = {
-    ...(ctx.serverLabels ?? { ...clusterLabels(ctx.clusterId), machine: clusterIdLabelValue(ctx.machineName) }),
-    ...serverLabels,
-  };
+  const prospective = { ...plannedServerLabels(ctx), ...serverLabels };
   // One list serves both the lookup and the 5-firewalls check; checked before creating anything.
   const all = await retry(ctx, 'listing firewalls', () => ctx.client.firewalls.list());
   const known = pickFirewall(ctx, all);

@@ -4,6 +4,7 @@
 // against our plugin and against Go ones alike.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import type { CreateFlag, FlagValue, MachineState } from '../driver/interface';
 import { GobDecoder } from './gob/decoder';
 import { GobEncoder } from './gob/encoder';
@@ -63,12 +64,13 @@ interface PendingCall {
   reject(err: Error): void;
 }
 
-/** Splits a byte stream into lines, whatever the chunking. */
+/** Splits a byte stream into lines, whatever the chunking (a character split across chunks stays whole). */
 function lineReader(onLine: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
+  const utf8 = new StringDecoder('utf8');
   let partial = '';
   return {
     push(chunk) {
-      partial += chunk.toString('utf8');
+      partial += utf8.write(chunk);
       let nl = partial.indexOf('\n');
       while (nl >= 0) {
         onLine(partial.slice(0, nl).replace(/\r$/, ''));
@@ -77,6 +79,7 @@ function lineReader(onLine: (line: string) => void): { push(chunk: Buffer): void
       }
     },
     end() {
+      partial += utf8.end();
       if (partial !== '') onLine(partial);
       partial = '';
     },
@@ -159,12 +162,13 @@ export class PluginClient {
     failure.catch(() => {});
     try {
       const address = await Promise.race([addressLine, failure]);
-      if (!/^127\.0\.0\.1:\d+$/.test(address) && !/^[\w.:[\]-]+:\d+$/.test(address)) {
+      // HOST:PORT, where HOST may be a name, an IPv4 address or a bracketed IPv6 address.
+      if (!/^[\w.:[\]-]+:\d+$/.test(address)) {
         throw new PluginConnectionError(
           `plugin's first stdout line is not an address: ${JSON.stringify(address.slice(0, 200))}`,
         );
       }
-      const { socket, rest } = await PluginClient.open(address, opts.addressTimeoutMs ?? 10_000);
+      const { socket, rest } = await PluginClient.open(address, timeoutMs);
       const client = new PluginClient(address, socket, { process: child, exited, service: opts.service });
       client.attach(rest);
       if (opts.heartbeatIntervalMs) client.startHeartbeat(opts.heartbeatIntervalMs);

@@ -9,6 +9,8 @@ export const CONNECTED_RESPONSE = `HTTP/1.0 ${CONNECTED_STATUS}\n\n`;
 /** A request or response head longer than this is hostile or not HTTP; Go's own limit is 1 MiB, ours need not be. */
 export const MAX_HEAD_BYTES = 8 * 1024;
 
+const latin1 = new TextDecoder('latin1');
+
 export type HeadScan =
   | { done: false }
   | { done: true; tooLarge: false; lines: string[]; rest: Uint8Array }
@@ -27,7 +29,7 @@ export function scanHead(buf: Uint8Array, maxBytes = MAX_HEAD_BYTES): HeadScan {
     let end = i;
     if (end > lineStart && buf[end - 1] === 0x0d) end--;
     if (end === lineStart) return { done: true, tooLarge: false, lines, rest: buf.subarray(i + 1) };
-    lines.push(new TextDecoder('latin1').decode(buf.subarray(lineStart, end)));
+    lines.push(latin1.decode(buf.subarray(lineStart, end)));
     lineStart = i + 1;
   }
   if (buf.length >= maxBytes) return { done: true, tooLarge: true };

@@ -54,6 +54,11 @@ export class WireShapeError extends Error {
   override name = 'WireShapeError';
 }
 
+/** A decoded interface value (concrete type name, type and value), as opposed to a nil interface or a plain value. */
+function isInterfaceValue(v: GobValue | undefined): v is GobInterfaceValue {
+  return typeof v === 'object' && v !== null && 'name' in v && 'value' in v;
+}
+
 function asRecord(v: GobValue, what: string): Record<string, GobValue> {
   if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array || v instanceof Map) {
     throw new WireShapeError(`${what}: expected a struct`);
@@ -107,10 +112,10 @@ export function flagsToGob(flags: readonly CreateFlag[]): GobInterfaceValue[] {
 export function flagsFromGob(value: GobValue): CreateFlag[] {
   if (!Array.isArray(value)) throw new WireShapeError('GetCreateFlags reply: expected a slice');
   return value.map((item, i): CreateFlag => {
-    if (item === null || typeof item !== 'object' || !('name' in item) || !('value' in item)) {
+    if (!isInterfaceValue(item)) {
       throw new WireShapeError(`GetCreateFlags reply: element ${i} is not a non-nil interface value`);
     }
-    const iv = item as GobInterfaceValue;
+    const iv = item;
     const rec = asRecord(iv.value, `flag ${i} (${iv.name})`);
     const base = { name: str(rec.Name), usage: str(rec.Usage), envVar: str(rec.EnvVar) };
     switch (iv.name) {
@@ -143,10 +148,10 @@ export function flagValueToGob(v: FlagValue): GobInterfaceValue | null {
 
 function flagValueFromGob(key: string, v: GobValue | undefined): FlagValue {
   if (v === undefined || v === null) return null;
-  const iv = v as GobInterfaceValue;
-  if (typeof v !== 'object' || !('name' in v) || !('value' in v)) {
+  if (!isInterfaceValue(v)) {
     throw new WireShapeError(`RPCFlags value ${JSON.stringify(key)}: expected an interface value`);
   }
+  const iv = v;
   switch (iv.type.kind) {
     case 'string':
     case 'bytes':
@@ -170,10 +175,10 @@ function flagValueFromGob(key: string, v: GobValue | undefined): FlagValue {
 /** SetConfigFromFlags' argument (the `*rpcdriver.RPCFlags` interface value) → DriverOptions. */
 export function driverOptionsFromGob(value: GobValue): Map<string, FlagValue> {
   if (value === null) throw new WireShapeError('SetConfigFromFlags: nil DriverOptions');
-  const iv = value as GobInterfaceValue;
-  if (typeof value !== 'object' || !('name' in value) || !('value' in value)) {
+  if (!isInterfaceValue(value)) {
     throw new WireShapeError('SetConfigFromFlags: expected an interface value holding *rpcdriver.RPCFlags');
   }
+  const iv = value;
   if (iv.name !== GOB_NAMES.rpcFlags) {
     throw new WireShapeError(`SetConfigFromFlags: unsupported DriverOptions type ${JSON.stringify(iv.name)}`);
   }

@@ -53,6 +53,18 @@ describe('PluginClient.spawn', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('keeps a character whole when its UTF-8 bytes arrive in separate chunks', async () => {
+    const stderr: string[] = [];
+    // '€' is E2 82 AC; the pause makes the pipe deliver its first byte on its own.
+    const script =
+      'process.stderr.write(Buffer.from([0xe2])); setTimeout(() => { process.stderr.write(Buffer.from([0x82, 0xac, 0x0a])); setTimeout(() => process.exit(3), 100); }, 200)';
+    await expect(PluginClient.spawn({ ...node(script), onStderr: (l) => stderr.push(l) })).rejects.toThrow(
+      PluginConnectionError,
+    );
+    for (let i = 0; i < 100 && stderr.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(stderr).toEqual(['€']);
+  });
+
   it('passes MACHINE_PLUGIN_TOKEN=42 and forwards later output lines', async () => {
     const address = await fakeServer('HTTP/1.0 200 Connected to Go RPC\n\n', () => {});
     const stdout: string[] = [];
