@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type ClusterFirewallContext, deregisterNode, prepareClusterFirewall, registerNode } from '../firewall';
 import {
   type Action,
+  ActionError,
   ActionTimeoutError,
   HcloudClient,
   type HcloudClientOptions,
@@ -53,6 +54,9 @@ export interface DriverTimeouts {
   /** Wait between those attempts (grows linearly). */
   busyRetryMs: number;
 }
+
+/** How often a server's DELETE is sent when its delete_server action fails. */
+const DELETE_ACTION_ATTEMPTS = 3;
 
 export const DEFAULT_TIMEOUTS: DriverTimeouts = {
   createMs: 10 * 60_000,
@@ -473,19 +477,24 @@ export class HetznerDriver implements Driver {
     this.logger.warn(`Creating server ${name} ${reason}; removing what was created…`);
     const failures: string[] = [];
     let deleted: Server | null = made.server;
+    const servers = new Map<number, Server | null>();
+    if (made.serverId) servers.set(made.serverId, made.server);
     try {
-      const servers = new Map<number, Server | null>();
-      if (made.serverId) servers.set(made.serverId, made.server);
       // The answer to POST /servers may have been lost: find the server by its labels and name.
       for (const srv of await client.servers.list({ label_selector: machineSelector(name) })) {
         if (srv.name === name) servers.set(srv.id, srv);
       }
-      for (const [id, srv] of servers) {
+    } catch (e) {
+      // The server whose ID we know is still deleted below: a failed lookup must not keep it alive.
+      failures.push(`finding servers of ${name}: ${(e as Error).message}`);
+    }
+    for (const [id, srv] of servers) {
+      try {
         if (await this.deleteServer(client, id)) this.logger.info(`Deleted server ${name} (id ${id})`);
         deleted = deleted ?? srv;
+      } catch (e) {
+        failures.push(`server ${name}: ${(e as Error).message}`);
       }
-    } catch (e) {
-      failures.push(`server ${name}: ${(e as Error).message}`);
     }
     try {
       const keyIds = new Set<number>();
@@ -608,12 +617,25 @@ export class HetznerDriver implements Driver {
   }
 
   /** Deletes a server and waits for it to be gone. Returns false when it was already gone. */
+  /**
+   * Deletes a server and waits until it is gone. A `delete_server` action that ends in error leaves the server
+   * in place (and billed), so the DELETE is sent again, up to DELETE_ACTION_ATTEMPTS times, before giving up: one
+   * failed action must not turn a rollback into a server that lives until Rancher's next `rm`.
+   */
   private async deleteServer(client: HcloudClient, id: number): Promise<boolean> {
     return this.retryBusy(`delete server ${id}`, async () => {
       try {
-        const action = await client.servers.delete(id);
-        await client.actions.waitFor([action], { timeoutMs: this.timeouts.actionMs });
-        return true;
+        for (let attempt = 1; ; attempt++) {
+          const action = await client.servers.delete(id);
+          try {
+            await client.actions.waitFor([action], { timeoutMs: this.timeouts.actionMs });
+            return true;
+          } catch (err) {
+            if (!(err instanceof ActionError) || attempt >= DELETE_ACTION_ATTEMPTS) throw err;
+            this.logger.debug(`delete server ${id}: ${err.message}; deleting again (attempt ${attempt + 1})`);
+            await this.sleep(this.timeouts.busyRetryMs * attempt);
+          }
+        }
       } catch (err) {
         if (isHcloudError(err, 'not_found')) return false;
         if (isHcloudError(err, 'protected')) {

@@ -35,6 +35,59 @@ describe('Create rolls back on every failure', () => {
     expect(logger.text()).toMatch(/removing what was created/);
   });
 
+  it('sends the DELETE again when a delete_server action fails, so one failed action leaves no server', async () => {
+    // The soak's leak (issue 15): a keeper's Create failed, the rollback's delete action failed once, and the server
+    // lived on until Rancher's next rm.
+    const d = await configuredDriver(mock, 'fault-delete-once', {}, { timeouts: { busyRetryMs: 20 } });
+    mock.faults.add({
+      match: { method: 'POST', path: '/servers' },
+      effect: { actionFail: { code: 'action_failed', message: 'boom' }, command: 'create_server' },
+    });
+    mock.faults.add({
+      match: { method: 'DELETE', path: '/servers/{id}' },
+      when: { times: 1 },
+      effect: { actionFail: { code: 'action_failed', message: 'deletion failed' }, command: 'delete_server' },
+    });
+    await expect(d.create()).rejects.toThrow(/Everything it created has been removed/);
+    mock.faults.clear();
+    expect(resourcesOf(mock, 'fault-delete-once')).toEqual({ servers: [], keys: [] });
+  });
+
+  it('still deletes the server it knows when looking up leftovers fails during the rollback', async () => {
+    const d = await configuredDriver(mock, 'fault-list-fails', {}, { timeouts: { busyRetryMs: 20 } });
+    await d.preCreateCheck();
+    mock.faults.add({
+      match: { method: 'POST', path: '/servers' },
+      effect: { actionFail: { code: 'action_failed', message: 'boom' }, command: 'create_server' },
+    });
+    mock.faults.add({
+      match: { method: 'GET', path: '/servers' },
+      effect: { status: 403, code: 'forbidden', message: 'listing is forbidden' },
+    });
+    await expect(d.create()).rejects.toThrow(/Cleanup also failed \(finding servers of fault-list-fails: .*forbidden/);
+    mock.faults.clear();
+    expect(resourcesOf(mock, 'fault-list-fails').servers).toEqual([]);
+  });
+
+  it('gives up after three failed delete_server actions and says what to delete by hand', async () => {
+    const d = await configuredDriver(mock, 'fault-delete-always', {}, { timeouts: { busyRetryMs: 20 } });
+    mock.faults.add({
+      match: { method: 'POST', path: '/servers' },
+      effect: { actionFail: { code: 'action_failed', message: 'boom' }, command: 'create_server' },
+    });
+    mock.faults.add({
+      match: { method: 'DELETE', path: '/servers/{id}' },
+      effect: { actionFail: { code: 'action_failed', message: 'deletion failed' }, command: 'delete_server' },
+    });
+    const before = mock.requests.length;
+    await expect(d.create()).rejects.toThrow(/Cleanup also failed .*deletion failed/);
+    const deletes = mock.requests.slice(before).filter((r) => r.method === 'DELETE' && /^\/servers\/\d+$/.test(r.path));
+    expect(deletes).toHaveLength(3);
+    mock.faults.clear();
+    await d.remove();
+    expect(resourcesOf(mock, 'fault-delete-always')).toEqual({ servers: [], keys: [] });
+  });
+
   it('says what to delete by hand when the cleanup fails too, and Remove finishes the job later', async () => {
     const d = await configuredDriver(mock, 'fault-cleanup', {}, { timeouts: { busyAttempts: 2 } });
     mock.faults.add({
