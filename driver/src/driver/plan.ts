@@ -1,6 +1,8 @@
 // PreCreateCheck's API side: resolves every name the flags mention to the resource Create will use, and reports
 // each problem with the flag at fault and the fix. Reads only; nothing is created here.
 import {
+  ENDPOINT_ENV,
+  EndpointError,
   type HcloudClient,
   HcloudError,
   HcloudNetworkError,
@@ -66,7 +68,7 @@ export async function planCreate(input: {
   try {
     client = input.client();
   } catch (e) {
-    error(/endpoint/i.test((e as Error).message) ? FLAG.apiEndpoint : FLAG.apiToken, (e as Error).message);
+    error(e instanceof EndpointError ? ENDPOINT_ENV : FLAG.apiToken, (e as Error).message);
     return { plan: null, problems };
   }
 
@@ -75,7 +77,7 @@ export async function planCreate(input: {
       return await fn();
     } catch (e) {
       const [f, m] = apiProblem(e, s.apiEndpoint);
-      error(f === FLAG.apiEndpoint || f === FLAG.apiToken ? f : flag, `looking up ${what}: ${m}`);
+      error(f === ENDPOINT_ENV || f === FLAG.apiToken ? f : flag, `looking up ${what}: ${m}`);
       return undefined;
     }
   };
@@ -316,11 +318,11 @@ function apiProblem(e: unknown, endpoint: string): [string, string] {
     return [FLAG.apiToken, `the token may not do this (${(e as HcloudError).code}): use a read & write token`];
   }
   if (e instanceof HcloudNetworkError || e instanceof HttpStatusError) {
-    return [FLAG.apiEndpoint, `cannot talk to the Hetzner API at ${endpoint}: ${(e as Error).message}`];
+    return [ENDPOINT_ENV, `cannot talk to the Hetzner API at ${endpoint}: ${(e as Error).message}`];
   }
   if (e instanceof HcloudError && e.status >= 500) {
-    return [FLAG.apiEndpoint, `the Hetzner API failed (${e.message}); this is usually temporary: try again`];
+    return [ENDPOINT_ENV, `the Hetzner API failed (${e.message}); this is usually temporary: try again`];
   }
   if (e instanceof HcloudError) return [FLAG.apiToken, e.message];
-  return [FLAG.apiEndpoint, (e as Error).message ?? String(e)];
+  return [ENDPOINT_ENV, (e as Error).message ?? String(e)];
 }
