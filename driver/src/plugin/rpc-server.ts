@@ -42,8 +42,10 @@ export interface ConnectionLimits {
    * SetConfigFromFlags with 32 KiB of user data and every other flag, is well under 100 KiB.
    */
   maxMessageBytes: number;
-  /** Calls read but not yet answered (reply not yet handed to the kernel); reading pauses at this many. */
+  /** Calls read but not yet answered; reading pauses at this many. */
   maxInFlight: number;
+  /** Reply bytes the peer has not taken yet (queued in the process, beyond the kernel's buffers); reading pauses. */
+  maxUnsentBytes: number;
   /** Time to send a complete CONNECT head. */
   headTimeoutMs: number;
   /** A connection that sends nothing for this long, with no call running, is closed. */
@@ -56,10 +58,11 @@ export interface ConnectionLimits {
 export const DEFAULT_CONNECTION_LIMITS: Readonly<ConnectionLimits> = {
   maxMessageBytes: 1024 * 1024,
   maxInFlight: 32,
+  maxUnsentBytes: 256 * 1024,
   headTimeoutMs: 10_000,
   idleTimeoutMs: 30_000,
   turnBudgetMs: 5,
-  turnMessages: 64,
+  turnMessages: 256,
 };
 
 export interface RpcConnectionOptions {
@@ -139,12 +142,13 @@ export function serveRpcConnection(opts: RpcConnectionOptions): void {
   const encoder = new GobEncoder();
   let pending: RequestHeader | null = null;
   let closed = false;
-  /** Calls read whose reply has not been handed to the kernel yet. */
+  /** Calls read whose reply has not been written yet. */
   let inFlight = 0;
   /** Calls whose handler has not settled; a long Create keeps the connection from counting as idle. */
   let running = 0;
   let paused = false;
   let pumpScheduled = false;
+  let pumping = false;
   // A complete message plus one read's worth: beyond that, requests are queued faster than they are decoded.
   const maxBuffered = limits.maxMessageBytes + 64 * 1024;
 
@@ -167,10 +171,13 @@ export function serveRpcConnection(opts: RpcConnectionOptions): void {
     else drop(`idle for ${limits.idleTimeoutMs} ms`);
   });
 
-  /** Reading stops while too many replies are unsent or requests are queued faster than they are decoded. */
+  /** No new call starts while too many are unanswered or their replies are not being read. */
+  const blocked = () => inFlight >= limits.maxInFlight || socket.writableLength >= limits.maxUnsentBytes;
+
+  /** Reading stops while calls are blocked or requests are queued faster than they are decoded. */
   const updateFlow = () => {
     if (closed) return;
-    const stop = inFlight >= limits.maxInFlight || decoder.buffered > maxBuffered;
+    const stop = blocked() || decoder.buffered > maxBuffered;
     if (stop && !paused) {
       paused = true;
       socket.pause();
@@ -180,10 +187,7 @@ export function serveRpcConnection(opts: RpcConnectionOptions): void {
     }
   };
 
-  const settled = () => {
-    inFlight--;
-    if (!pumpScheduled) schedulePump();
-  };
+  socket.on('drain', () => schedulePump());
 
   const respond = (req: RequestHeader, error: string, type: GobType, value: GobValue, onFlushed?: () => void) => {
     if (closed) return;
@@ -198,14 +202,12 @@ export function serveRpcConnection(opts: RpcConnectionOptions): void {
     const frame = new Uint8Array(header.length + body.length);
     frame.set(header, 0);
     frame.set(body, header.length);
+    inFlight--;
     socket.write(frame, (err) => {
-      if (err) {
-        drop(`write failed: ${err.message}`);
-        return;
-      }
-      settled();
-      onFlushed?.();
+      if (err) drop(`write failed: ${err.message}`);
+      else onFlushed?.();
     });
+    schedulePump();
   };
 
   const dispatch = (req: RequestHeader, spec: MethodSpec, name: string, body: GobValue) => {
@@ -300,30 +302,42 @@ export function serveRpcConnection(opts: RpcConnectionOptions): void {
     return true;
   };
 
-  /** Decodes what is buffered, a bounded slice per event-loop turn, so no peer can keep the loop to itself. */
-  const pump = () => {
+  /**
+   * Decodes what is buffered, a bounded slice per event-loop turn, so no peer can keep the loop to itself. Calls
+   * that answer at once (GetVersion, Heartbeat, errors) free their slot within a few microtasks, so a pipelining
+   * client is not slowed to one batch per turn; slower ones wake the pump when they answer.
+   */
+  const pump = async () => {
     pumpScheduled = false;
+    if (pumping || closed) return;
+    pumping = true;
     const deadline = performance.now() + limits.turnBudgetMs;
     let n = 0;
-    while (!closed && inFlight < limits.maxInFlight) {
-      let progressed: boolean;
-      try {
-        progressed = step();
-      } catch (err) {
-        drop(`undecodable request stream: ${(err as Error).message}`);
-        return;
+    try {
+      while (!closed) {
+        for (let spins = 0; blocked() && spins < 8 && performance.now() < deadline; spins++) await null;
+        if (closed || blocked()) break;
+        let progressed: boolean;
+        try {
+          progressed = step();
+        } catch (err) {
+          drop(`undecodable request stream: ${(err as Error).message}`);
+          return;
+        }
+        if (!progressed) break;
+        if (++n >= limits.turnMessages || performance.now() >= deadline) {
+          schedulePump();
+          break;
+        }
       }
-      if (!progressed) break;
-      if (++n >= limits.turnMessages || performance.now() >= deadline) {
-        schedulePump();
-        break;
-      }
+    } finally {
+      pumping = false;
     }
     updateFlow();
   };
 
   const schedulePump = () => {
-    if (pumpScheduled || closed) return;
+    if (pumpScheduled || pumping || closed) return;
     pumpScheduled = true;
     setImmediate(pump);
   };
@@ -361,8 +375,8 @@ export function serveRpcConnection(opts: RpcConnectionOptions): void {
       drop(`undecodable request stream: ${(err as Error).message}`);
       return;
     }
-    if (pumpScheduled) updateFlow();
-    else pump();
+    if (pumpScheduled || pumping) updateFlow();
+    else void pump();
   };
 
   socket.on('data', (chunk: Buffer) => {
