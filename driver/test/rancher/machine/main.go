@@ -155,6 +155,7 @@ const (
 )
 
 type result struct {
+	Args         []string          `json:"args"`
 	Command      string            `json:"command"`
 	OK           bool              `json:"ok"`
 	Error        string            `json:"error,omitempty"`
@@ -1280,6 +1281,7 @@ func cmdStatus(args []string) {
 
 func main() {
 	args := os.Args[1:]
+	res.Args = append([]string{}, args...)
 	driverForIntrospection := "hetzner"
 	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
 		name := strings.TrimPrefix(args[0], "--")
