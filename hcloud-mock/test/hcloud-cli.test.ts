@@ -32,9 +32,11 @@ interface Run {
   stderr: string;
 }
 
+const SKIPPED = 'skipped: no `hcloud` binary on PATH (install it with `apt-get install hcloud-cli`)';
 const title = HCLOUD
   ? 'the official hcloud CLI against the mock'
-  : 'the official hcloud CLI against the mock (skipped: no `hcloud` binary on PATH; apt-get install hcloud-cli)';
+  : `the official hcloud CLI against the mock (${SKIPPED})`;
+if (!HCLOUD) console.warn(`hcloud-cli.test.ts: ${SKIPPED}`);
 
 describe.skipIf(!HCLOUD)(title, () => {
   let m: MockServer;
