@@ -33,18 +33,24 @@ import { LINES } from '../lines.mjs';
 
 type Dict = Record<string, unknown>;
 type Line = (typeof LINES)[number];
+/** What the host gives every component (the store, and shell's i18n plugin's t()). */
+interface HostVm {
+  $store: { getters: Record<string, (...args: unknown[]) => Component | null> };
+  t(key: string, args?: Dict, raw?: boolean): string;
+}
+const vm = (c: unknown) => c as HostVm;
 
 const LOCALE = 'en-us';
 const CREDENTIAL_ID = 'cattle-global-data:cc-harness';
 
 /** Everything the runner reads back. */
 const record = reactive({
-  errors:      [] as string[],
-  events:      [] as { from: string; name: string; args: unknown[] }[],
-  hostErrors:  [] as string[],
-  poolValid:   null as boolean | null,
-  credValid:   null as boolean | null,
-  credential:  {} as Record<string, string>,
+  errors:     [] as string[],
+  events:     [] as { from: string; name: string; args: unknown[] }[],
+  hostErrors: [] as string[],
+  poolValid:  null as boolean | null,
+  credValid:  null as boolean | null,
+  credential: {} as Record<string, string>,
 });
 
 function recordError(where: string, e: unknown) {
@@ -88,7 +94,9 @@ class Plugin {
   }
 
   addStore(storeName: string, register: Plugin['stores'][number]['register'], unregister: Plugin['stores'][number]['unregister']) {
-    this.stores.push({ storeName, register, unregister });
+    this.stores.push({
+      storeName, register, unregister
+    });
   }
 
   addL10n(locale: string, fn: unknown) {
@@ -214,7 +222,9 @@ function handleMachinePoolError(this: { machinePoolErrors: Dict }, error: Dict, 
     if (!f.length) return undefined;
     const formatted = f.length === 1 ? f[0] : f.length === 2 ? `${ f[0] } and ${ f[1] }` : `${ f.slice(1).join(', ') }, and ${ f[0] }`;
 
-    return t('cluster.banner.machinePoolError', { count: f.length, pool_name: pool, fields: formatted }, true);
+    return t('cluster.banner.machinePoolError', {
+      count: f.length, pool_name: pool, fields: formatted
+    }, true);
   }).filter((x): x is string => !!x);
 
   record.hostErrors = errors;
@@ -226,8 +236,13 @@ function machinePoolPage(line: Line) {
     data() {
       // rke2.vue addMachinePool(): the pool entry the page keeps, with the per-line IP-family fields.
       const pool: Dict = {
-        id: 'pool1', create: true, update: true, pool: { name: 'workers', quantity: 2 },
-        config: { type: 'rke-machine-config.cattle.io.hetznerconfig', metadata: { namespace: 'fleet-default' }, userData: '/var/lib/rancher/bootstrap' },
+        id:     'pool1',
+        create: true,
+        update: true,
+        pool:   { name: 'workers', quantity: 2 },
+        config: {
+          type: 'rke-machine-config.cattle.io.hetznerconfig', metadata: { namespace: 'fleet-default' }, userData: '/var/lib/rancher/bootstrap'
+        },
       };
 
       if (line.ipFamily === 'hasIpv6') pool.hasIpv6 = false;
@@ -237,7 +252,7 @@ function machinePoolPage(line: Line) {
     },
     computed: {
       configComponent(): Component | null {
-        return this.$store.getters['type-map/importMachineConfig']('hetzner');
+        return vm(this).$store.getters['type-map/importMachineConfig']('hetzner');
       },
     },
     methods: {
@@ -277,11 +292,13 @@ function machinePoolPage(line: Line) {
       const props: Dict = { value: pool.config, mode: 'create' };
 
       for (const p of line.poolProps) props[p] = all[p];
-      const on = (name: string) => (...args: unknown[]) => record.events.push({ from: 'pool', name, args: JSON.parse(JSON.stringify(args)) });
+      const on = (name: string) => (...args: unknown[]) => record.events.push({
+        from: 'pool', name, args: JSON.parse(JSON.stringify(args))
+      });
       const listeners: Dict = {
-        onError:              (e: Dict) => {
+        onError: (e: Dict) => {
           on('error')(e);
-          handleMachinePoolError.call(this, e, (k, a, raw) => this.t(k, a, raw));
+          handleMachinePoolError.call(this, e, (k, a, raw) => vm(this).t(k, a, raw));
         },
         onUpdateMachineCount: on('updateMachineCount'),
         onExpandAdvanced:     on('expandAdvanced'),
@@ -314,7 +331,9 @@ function machinePoolPage(line: Line) {
       return h('section', { id: 'machine-section' }, [
         h('h2', 'Machine pool'),
         record.hostErrors.length ? h('div', { class: 'banner error', id: 'host-errors' }, record.hostErrors.map((e) => h('p', e))) : null,
-        this.configComponent ? h(this.configComponent, { ref: 'configComponent', ...props, ...listeners }) : h('p', 'no machine-config component'),
+        this.configComponent ? h(this.configComponent, {
+          ref: 'configComponent', ...props, ...listeners
+        }) : h('p', 'no machine-config component'),
       ]);
     },
   });
@@ -324,13 +343,19 @@ function machinePoolPage(line: Line) {
 const CloudCredentialPage = defineComponent({
   name: 'HostCloudCredential',
   data() {
-    return { value: { decodedData: {} as Record<string, string>, setData(key: string, v: string) {
-      this.decodedData[key] = v;
-    } }, errors: [] as string[] };
+    return {
+      value: {
+        decodedData: {} as Record<string, string>,
+        setData(key: string, v: string) {
+          this.decodedData[key] = v;
+        }
+      },
+      errors: [] as string[]
+    };
   },
   computed: {
     cloudComponent(): Component | null {
-      return this.$store.getters['type-map/importCloudCredential']('hetzner');
+      return vm(this).$store.getters['type-map/importCloudCredential']('hetzner');
     },
   },
   methods: {
@@ -358,27 +383,31 @@ const CloudCredentialPage = defineComponent({
     },
   },
   render() {
-    const on = (name: string) => (...args: unknown[]) => record.events.push({ from: 'credential', name, args: JSON.parse(JSON.stringify(args)) });
+    const on = (name: string) => (...args: unknown[]) => record.events.push({
+      from: 'credential', name, args: JSON.parse(JSON.stringify(args))
+    });
 
     return h('section', { id: 'credential-section' }, [
       h('h2', 'Cloud credential'),
       this.errors.length ? h('div', { class: 'banner error', id: 'credential-errors' }, this.errors.map((e) => h('p', e))) : null,
-      h(KeepAlive, null, { default: () => (this.cloudComponent ? h(this.cloudComponent, {
-        ref:                 'cloudComponent',
-        driverName:          'hetzner',
-        value:               this.value,
-        mode:                'create',
-        hideSensitiveData:   false,
-        onValidationChanged: (v: boolean) => {
-          on('validationChanged')(v);
-          record.credValid = v;
-        },
-        onValueChanged: (key: string, v: string) => {
-          on('valueChanged')(key, v);
-          this.value.setData(key, v);
-          record.credential = { ...this.value.decodedData };
-        },
-      }) : h('p', 'no cloud-credential component')) }),
+      h(KeepAlive, null, {
+        default: () => (this.cloudComponent ? h(this.cloudComponent, {
+          ref:                 'cloudComponent',
+          driverName:          'hetzner',
+          value:               this.value,
+          mode:                'create',
+          hideSensitiveData:   false,
+          onValidationChanged: (v: boolean) => {
+            on('validationChanged')(v);
+            record.credValid = v;
+          },
+          onValueChanged: (key: string, v: string) => {
+            on('valueChanged')(key, v);
+            this.value.setData(key, v);
+            record.credential = { ...this.value.decodedData };
+          },
+        }) : h('p', 'no cloud-credential component'))
+      }),
     ]);
   },
 });
@@ -416,7 +445,7 @@ function boot(lineName: string) {
   app.use(store);
   // shell/initialize/install-plugins.js and install-directives.js: what the forms can rely on.
   app.use(InstallCodeMirror);
-  app.component('v-select', vSelect);
+  app.component('VSelect', vSelect);
   app.use(i18n, { store });
   app.mixin(fetchMixin);
   app.directive('trim-whitespace', trimWhitespaceDirective);
