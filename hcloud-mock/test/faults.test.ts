@@ -179,8 +179,20 @@ describe('fault injection', () => {
     await post('applied');
     off();
     expect(held).toEqual([
-      { method: 'POST', path: '/placement_groups', endpoint: 'POST /placement_groups', applied: false, appliedStatus: null },
-      { method: 'POST', path: '/placement_groups', endpoint: 'POST /placement_groups', applied: true, appliedStatus: 201 },
+      {
+        method: 'POST',
+        path: '/placement_groups',
+        endpoint: 'POST /placement_groups',
+        applied: false,
+        appliedStatus: null,
+      },
+      {
+        method: 'POST',
+        path: '/placement_groups',
+        endpoint: 'POST /placement_groups',
+        applied: true,
+        appliedStatus: 201,
+      },
     ]);
     expect([...m.state.placementGroups.values()].map((p) => p.name)).toEqual(['applied']);
   });

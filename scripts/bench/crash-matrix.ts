@@ -39,8 +39,10 @@ async function main(): Promise<void> {
   });
 
   // The matrix: one line per configuration × call; columns are moment × recovery ('.' ok, 'L' leak, '?' not reached).
-  console.log('\nconfiguration            op      k  endpoint                                          phase           ' +
-    'request-lost  answer-lost');
+  console.log(
+    '\nconfiguration            op      k  endpoint                                          phase           ' +
+      'request-lost  answer-lost',
+  );
   for (const config of wanted) {
     const rec = result.recorded.get(config);
     if (!rec) continue;
@@ -66,7 +68,9 @@ async function main(): Promise<void> {
   const leaks = result.runs.filter((r) => !r.ok);
   const unreached = result.runs.filter((r) => !r.reached);
   for (const r of leaks) {
-    console.log(`LEAK ${r.config} ${r.op} k=${r.k} (${r.endpoint}) ${r.moment} → ${r.recovery}: ${r.problems.join('; ')}`);
+    console.log(
+      `LEAK ${r.config} ${r.op} k=${r.k} (${r.endpoint}) ${r.moment} → ${r.recovery}: ${r.problems.join('; ')}`,
+    );
   }
   const byOp = (op: string) => result.runs.filter((r) => r.op === op);
   console.log(

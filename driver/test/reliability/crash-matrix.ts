@@ -60,7 +60,11 @@ async function api(mock: MockServer, method: string, path: string, body?: unknow
 /** Every create configuration the driver has. */
 export const CONFIGS: readonly CrashConfig[] = [
   { name: 'plain', cluster: null, values: {} },
-  { name: 'firewall-first-node', cluster: 'c-fwfirst', values: { ...FIREWALL_FLAGS, 'hetzner-cluster-id': 'c-fwfirst' } },
+  {
+    name: 'firewall-first-node',
+    cluster: 'c-fwfirst',
+    values: { ...FIREWALL_FLAGS, 'hetzner-cluster-id': 'c-fwfirst' },
+  },
   {
     name: 'firewall-joining-node',
     cluster: 'c-fwjoin',
@@ -118,7 +122,11 @@ export const CONFIGS: readonly CrashConfig[] = [
     setup: (mock) => {
       // cx23 is sold out whenever it is asked for: every attempt falls back to cpx22, the same way each time.
       mock.faults.add({
-        match: { method: 'POST', path: '/servers', body: (b) => (b as { server_type?: string }).server_type === 'cx23' },
+        match: {
+          method: 'POST',
+          path: '/servers',
+          body: (b) => (b as { server_type?: string }).server_type === 'cx23',
+        },
         effect: { status: 412, code: 'resource_unavailable', message: 'server type is currently not available' },
       });
     },
@@ -263,7 +271,8 @@ class World {
     for (const s of mine.servers) problems.push(`server ${s.name} (id ${s.id}, ${s.status}) left`);
     for (const k of mine.keys) problems.push(`SSH key ${k.name} left`);
     for (const g of this.mock.state.placementGroups.values()) {
-      if (g.labels.machine === this.target) problems.push(`placement group ${g.name} (${g.servers.length} servers) left`);
+      if (g.labels.machine === this.target)
+        problems.push(`placement group ${g.name} (${g.servers.length} servers) left`);
     }
     if (this.config.cluster) {
       const fw = firewallAgreement(this.mock, this.config.cluster);
@@ -481,7 +490,16 @@ async function runConfig(config: CrashConfig, opts: MatrixOptions, out: MatrixRe
         for (const recovery of recoveriesFor(k, m)) {
           const t0 = Date.now();
           const res = await createRun(world, k, moment, recovery);
-          push('create', k, moment, recovery, recorded.create[k - 1]!, res, [...res.problems, ...(await world.check())], t0);
+          push(
+            'create',
+            k,
+            moment,
+            recovery,
+            recorded.create[k - 1]!,
+            res,
+            [...res.problems, ...(await world.check())],
+            t0,
+          );
         }
       }
     }
@@ -489,7 +507,16 @@ async function runConfig(config: CrashConfig, opts: MatrixOptions, out: MatrixRe
       for (const moment of MOMENTS) {
         const t0 = Date.now();
         const res = await removeRun(world, k, moment);
-        push('remove', k, moment, 'rm-again', recorded.remove[k - 1]!, res, [...res.problems, ...(await world.check())], t0);
+        push(
+          'remove',
+          k,
+          moment,
+          'rm-again',
+          recorded.remove[k - 1]!,
+          res,
+          [...res.problems, ...(await world.check())],
+          t0,
+        );
       }
     }
   } finally {
