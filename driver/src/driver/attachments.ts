@@ -5,7 +5,7 @@ import type { HcloudClient, PrimaryIp, Server, ServerCreateRequest, Volume } fro
 import { parseHexIPv6 } from './addresses';
 import { FLAG, type FlagSettings } from './flags';
 import type { Logger } from './interface';
-import { isOwnedBy } from './labels';
+import { belongsTo } from './labels';
 import { byIdOrName } from './plan';
 import type { Problem } from './validate';
 
@@ -69,7 +69,10 @@ export async function planAttachments(
         id,
         client.servers
           .get(id)
-          .then((srv: Server | null) => !!srv && srv.name === machineName && isOwnedBy(srv.labels, machineName)),
+          .then(
+            (srv: Server | null) =>
+              !!srv && srv.name === machineName && belongsTo(srv.labels, machineName, s.clusterId),
+          ),
       );
     }
     return leftovers.get(id)!;

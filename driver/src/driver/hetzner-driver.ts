@@ -3,7 +3,13 @@
 // made here is labelled, Create rolls back what it made, and Remove finds leftovers by label as well as by ID.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type ClusterFirewallContext, deregisterNode, prepareClusterFirewall, registerNode } from '../firewall';
+import {
+  type ClusterFirewallContext,
+  deregisterNode,
+  FIREWALL_SELECTOR_LABEL,
+  prepareClusterFirewall,
+  registerNode,
+} from '../firewall';
 import {
   type Action,
   ActionError,
@@ -31,9 +37,18 @@ import {
 } from './flags';
 import type { CreateFlag, Driver, DriverOptions, Logger } from './interface';
 import { MachineState } from './interface';
-import { isOwnedBy, machineSelector, ownershipLabels, parseUserLabels } from './labels';
+import {
+  belongsTo,
+  CLUSTER_KEY,
+  isOwnedBy,
+  machineSelector,
+  ownershipLabels,
+  parseUserLabels,
+  sameNameMessage,
+  sameNameOwner,
+} from './labels';
 import { attachPinnedNetworks, createNetworkIds } from './networks';
-import { releaseSpreadGroup, SpreadPlacement } from './placement';
+import { machineSpreadSelector, releaseSpreadGroup, SpreadPlacement } from './placement';
 import type { CreatePlan } from './plan';
 import { applyRdnsTemplate } from './rdns';
 import { stateOfStatus } from './state';
@@ -394,20 +409,20 @@ export class HetznerDriver implements Driver {
     }
   }
 
-  /** Earlier failed attempts may have left a server or keys with our labels; a new attempt starts clean. */
+  /**
+   * Earlier failed attempts may have left a server or keys with our labels; a new attempt starts clean. A leftover
+   * carries this machine's AND this cluster's labels: the same machine name in another cluster is someone else's.
+   */
   private async removeLeftovers(client: HcloudClient, name: string, existing: Server | null): Promise<void> {
-    // `existing` comes from the plan's lookup of the name, made moments ago in this same process.
-    if (existing) {
-      if (!isOwnedBy(existing.labels, name)) {
-        throw new Error(
-          `A server named "${name}" already exists in this Hetzner project and was not created by this driver ` +
-            `(id ${existing.id}); delete or rename it, or use another machine name`,
-        );
-      }
+    const clusterId = this.config.ClusterID;
+    // `existing` comes from the plan's lookup of the name, made moments ago in this same process; the plan keeps it
+    // only when it is this machine's of this cluster (anything else under the name is an error there).
+    if (existing && belongsTo(existing.labels, name, clusterId)) {
       this.logger.info(`Removing server ${name} (id ${existing.id}) left by an earlier failed attempt…`);
       await this.deleteServer(client, existing.id);
     }
     for (const key of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
+      if (!belongsTo(key.labels, name, clusterId)) continue;
       this.logger.info(`Removing SSH key ${key.name} left by an earlier attempt…`);
       await this.deleteKey(client, key.id);
     }
@@ -432,7 +447,7 @@ export class HetznerDriver implements Driver {
       if (!isHcloudError(err, 'uniqueness_error')) throw err;
       const existing = await client.sshKeys.getByFingerprint(pair.fingerprint);
       if (!existing) throw err;
-      if (isOwnedBy(existing.labels, name)) made.keyId = existing.id;
+      if (belongsTo(existing.labels, name, this.config.ClusterID)) made.keyId = existing.id;
       this.logger.info(`Reusing SSH key ${existing.name} with the same fingerprint`);
       return existing;
     }
@@ -451,7 +466,11 @@ export class HetznerDriver implements Driver {
       // A retried POST whose first attempt succeeded: adopt the server if it is provably ours.
       if (!isHcloudError(err, 'uniqueness_error')) throw err;
       const server = await client.servers.getByName(body.name);
-      if (!server || !isOwnedBy(server.labels, body.name)) throw err;
+      if (!server) throw err;
+      if (!belongsTo(server.labels, body.name, this.config.ClusterID)) {
+        // Made by someone else since PreCreateCheck looked: say whose, and leave it alone.
+        throw new Error(sameNameMessage(body.name, server, this.config.ClusterID), { cause: err });
+      }
       made.serverId = server.id;
       this.logger.info(`Adopting server ${body.name} (id ${server.id}) created by a retried request`);
       // All its actions, finished ones too: a create or start that already failed must fail this Create, not leave
@@ -482,7 +501,7 @@ export class HetznerDriver implements Driver {
     try {
       // The answer to POST /servers may have been lost: find the server by its labels and name.
       for (const srv of await client.servers.list({ label_selector: machineSelector(name) })) {
-        if (srv.name === name) servers.set(srv.id, srv);
+        if (srv.name === name && belongsTo(srv.labels, name, this.config.ClusterID)) servers.set(srv.id, srv);
       }
     } catch (e) {
       // The server whose ID we know is still deleted below: a failed lookup must not keep it alive.
@@ -499,7 +518,9 @@ export class HetznerDriver implements Driver {
     try {
       const keyIds = new Set<number>();
       if (made.keyId) keyIds.add(made.keyId);
-      for (const k of await client.sshKeys.list({ label_selector: machineSelector(name) })) keyIds.add(k.id);
+      for (const k of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
+        if (belongsTo(k.labels, name, this.config.ClusterID)) keyIds.add(k.id);
+      }
       for (const id of keyIds) if (await this.deleteKey(client, id)) this.logger.info(`Deleted SSH key ${id}`);
     } catch (e) {
       failures.push(`SSH key: ${(e as Error).message}`);
@@ -552,12 +573,24 @@ export class HetznerDriver implements Driver {
     const client = this.client();
     this.logger.info(`Removing server ${name}…`);
     let removed: Server | null = null;
+    // A config saved from the flags removes only its own cluster's resources (none: those without a cluster label),
+    // as the same machine name may live in another cluster. A config that knows only the name (no server type, which
+    // every Create needs) takes whatever carries the machine's labels.
+    const clusterId = this.config.ClusterID;
+    const knowsOnlyName = !this.config.Type;
+    const ours = (labels: Record<string, string>) =>
+      knowsOnlyName ? isOwnedBy(labels, name) : belongsTo(labels, name, clusterId);
 
     // One list by the machine's labels finds the stored server and any leftover of a failed Create alike. Only a
     // stored ID the labels do not cover (a machine of the Go driver) needs its own request.
     const id = this.config.ServerID;
     const labelled = await client.servers.list({ label_selector: machineSelector(name) });
-    const targets = labelled.filter((srv) => srv.name === name || srv.id === id);
+    const targets = labelled.filter((srv) => srv.id === id || (srv.name === name && ours(srv.labels)));
+    for (const srv of labelled) {
+      if (srv.name === name && !targets.includes(srv)) {
+        this.logger.warn(`Leaving server ${name} (id ${srv.id}) alone: it is ${sameNameOwner(srv, clusterId)}`);
+      }
+    }
     if (id && !targets.some((srv) => srv.id === id)) {
       const srv = await client.servers.get(id);
       if (srv && (isOwnedBy(srv.labels, name) || srv.name === name)) {
@@ -586,11 +619,13 @@ export class HetznerDriver implements Driver {
       }
       // No stored key (Create failed before rancher-machine saved anything): whatever carries the machine's labels.
       for (const key of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
+        if (!ours(key.labels)) continue;
         if (await this.deleteKey(client, key.id)) this.logger.info(`Deleted SSH key ${key.name}`);
       }
     }
 
-    const fwCtx = this.firewallContext(client, []);
+    // A config saved before Create knows no cluster: the server's own labels say which firewall it was in.
+    const fwCtx = this.firewallContext(client, []) ?? this.firewallContextOfServer(client, removed);
     if (fwCtx) {
       try {
         await deregisterNode(fwCtx, removed);
@@ -609,6 +644,15 @@ export class HetznerDriver implements Driver {
         this.logger.warn(`Could not delete the empty placement group ${groupId}: ${(err as Error).message}`);
       }
       this.config.AutoPlacementGroupID = 0;
+    } else if (!removed && (this.config.PlacementGroupSpread || knowsOnlyName)) {
+      // No server and no group known: a Create killed between making a spread group and its server left the group
+      // empty, labelled with this machine.
+      try {
+        const groups = await client.placementGroups.list({ label_selector: machineSpreadSelector(name, clusterId) });
+        for (const group of groups) await releaseSpreadGroup(client, this.logger, group);
+      } catch (err) {
+        this.logger.warn(`Could not delete an empty placement group of ${name}: ${(err as Error).message}`);
+      }
     }
 
     if (!removed) this.logger.info(`Server ${name} not found; nothing left to delete`);
@@ -879,12 +923,35 @@ export class HetznerDriver implements Driver {
       logger: this.logger,
       clusterId: c.ClusterID,
       createFirewall: c.CreateFirewall,
-      firewallName: c.FirewallName || undefined,
+      // The name only matters to the node that may create the firewall (the flag has no effect otherwise): every
+      // other node finds the cluster's firewall by its labels.
+      firewallName: (c.CreateFirewall && c.FirewallName) || undefined,
       autoCreateRules: c.AutoCreateFirewallRules,
       machineName: c.MachineName,
       extraFirewallIds,
       adminCidrs: c.FirewallAdminCIDRs.length > 0 ? c.FirewallAdminCIDRs : undefined,
       openNodePorts: !c.FirewallCloseNodePorts,
+    };
+  }
+
+  /**
+   * For a Remove whose config names no cluster (saved before Create, or only the name known): the cluster and the
+   * node's role come from the labels of the server it deleted, which the driver wrote. Only the node-only rules
+   * follow (no template rules are added), and the firewall is found by the cluster's labels, so only an owned one.
+   */
+  private firewallContextOfServer(client: HcloudClient, server: Server | null): ClusterFirewallContext | null {
+    const name = this.config.MachineName;
+    const cluster = server?.labels[CLUSTER_KEY];
+    if (!server || !cluster || !isOwnedBy(server.labels, name)) return null;
+    this.logger.info(`Server ${name} belonged to cluster ${cluster} (its labels say so); updating that firewall`);
+    return {
+      client,
+      logger: this.logger,
+      clusterId: cluster,
+      createFirewall: server.labels[FIREWALL_SELECTOR_LABEL] === cluster,
+      autoCreateRules: false,
+      machineName: name,
+      extraFirewallIds: [],
     };
   }
 }

@@ -1,13 +1,34 @@
 // Labels are the state: every resource this driver creates carries managed-by, machine (and cluster) labels, so
 // Remove and Create's rollback find them even when rancher-machine never saved a server ID.
-import { CLUSTER_LABEL, clusterIdLabelValue, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../firewall';
+import {
+  CLUSTER_LABEL,
+  clusterIdLabelValue,
+  describeOwner,
+  FIREWALL_SELECTOR_LABEL,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+} from '../firewall';
 
 // The same keys the shared firewall finds the cluster's nodes by: one definition, so the two can never drift apart.
 export { MANAGED_BY_VALUE };
 export const MANAGED_BY_KEY = MANAGED_BY_LABEL;
 export const MACHINE_KEY = 'machine';
 export const CLUSTER_KEY = CLUSTER_LABEL;
-const RESERVED_KEYS = new Set([MANAGED_BY_KEY, MACHINE_KEY, CLUSTER_KEY]);
+/** The marker that says "the driver made this placement group and may delete it"; user-made groups never carry it. */
+export const AUTO_PLACEMENT_KEY = 'auto-placement';
+
+/**
+ * Every key the driver writes for its own bookkeeping. Ownership, firewall membership and clean-up are decided by
+ * these labels, so a user label (`hetzner-server-labels`) may not set any of them: otherwise a server could claim
+ * another machine's or cluster's identity, or pull itself under a cluster's firewall selector.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set([
+  MANAGED_BY_KEY,
+  MACHINE_KEY,
+  CLUSTER_KEY,
+  FIREWALL_SELECTOR_LABEL,
+  AUTO_PLACEMENT_KEY,
+]);
 
 const VALUE_RE = /^(|[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])$/;
 const KEY_NAME_RE = /^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?$/;
@@ -49,9 +70,41 @@ export function machineSelector(machineName: string): string {
   return `${MANAGED_BY_KEY}=${MANAGED_BY_VALUE},${MACHINE_KEY}=${toLabelValue(machineName)}`;
 }
 
-/** True when the labels prove the resource was made by this driver for this machine. */
+/** True when the labels prove the resource was made by this driver for this machine (of some cluster). */
 export function isOwnedBy(labels: Record<string, string> | undefined | null, machineName: string): boolean {
   return !!labels && labels[MANAGED_BY_KEY] === MANAGED_BY_VALUE && labels[MACHINE_KEY] === toLabelValue(machineName);
+}
+
+/**
+ * True when the labels prove the resource was made by this driver for this machine of this cluster (`''`: a
+ * machine of no cluster, whose resources carry no cluster label). Machine names are unique per cluster only, so
+ * this, not the machine label alone, is what lets Create take a resource for its own leftover.
+ */
+export function belongsTo(
+  labels: Record<string, string> | undefined | null,
+  machineName: string,
+  clusterId: string,
+): boolean {
+  return isOwnedBy(labels, machineName) && (labels?.[CLUSTER_KEY] ?? '') === (clusterId ? toLabelValue(clusterId) : '');
+}
+
+/** Why a server named like the machine is not this machine's: whose labels it carries instead. */
+export function sameNameOwner(srv: { labels: Record<string, string> }, clusterId: string): string {
+  const cluster = clusterId ? `cluster ${toLabelValue(clusterId)}` : 'no cluster';
+  return `not made by this driver for this machine of ${cluster}: it carries ${describeOwner(srv.labels)}`;
+}
+
+/** The refusal to take a server named like the machine for a leftover: what exists, whose it is, what to do. */
+export function sameNameMessage(
+  name: string,
+  srv: { id: number; status: string; labels: Record<string, string> },
+  clusterId: string,
+): string {
+  return (
+    `a server named "${name}" already exists in this Hetzner project (id ${srv.id}, ${srv.status}), ` +
+    `${sameNameOwner(srv, clusterId)}. Nothing was deleted: use another machine name, or delete or rename that ` +
+    'server if it is not in use'
+  );
 }
 
 /** Parses `hetzner-server-labels` entries (`key=value`); returns the labels and one message per bad entry. */
@@ -70,7 +123,10 @@ export function parseUserLabels(entries: string[]): { labels: Record<string, str
       continue;
     }
     if (RESERVED_KEYS.has(key)) {
-      problems.push(`label key "${key}" is reserved for the driver's own bookkeeping; choose another key`);
+      problems.push(
+        `label key "${key}" is reserved for the driver's own bookkeeping (${[...RESERVED_KEYS].join(', ')}): ` +
+          'the driver sets it itself; choose another key',
+      );
       continue;
     }
     if (!isValidLabelValue(value)) {

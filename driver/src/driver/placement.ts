@@ -7,15 +7,14 @@ import type { HcloudClient, PlacementGroup } from '../hcloud';
 import { isHcloudError } from '../hcloud';
 import { FLAG, type FlagSettings } from './flags';
 import type { Logger } from './interface';
-import { CLUSTER_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, toLabelValue } from './labels';
+import { AUTO_PLACEMENT_KEY, CLUSTER_KEY, MACHINE_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, toLabelValue } from './labels';
 import { poolName } from './rdns';
 import type { Problem } from './validate';
 
 /** Hetzner's limit of servers in one spread placement group. */
 export const SPREAD_GROUP_LIMIT = 10;
 export const POOL_KEY = 'pool';
-/** The marker that says "the driver made this group and may delete it"; user-made groups never carry it. */
-export const AUTO_PLACEMENT_KEY = 'auto-placement';
+export { AUTO_PLACEMENT_KEY };
 export const AUTO_PLACEMENT_VALUE = 'spread';
 
 const NAME_PREFIX_MAX = 48;
@@ -51,6 +50,18 @@ export function spreadGroupLabels(clusterId: string, pool: string): Record<strin
 /** Selector for every auto-created group of a cluster (all pools), as `gc` needs it. */
 export function clusterSpreadSelector(clusterId: string): string {
   return `${MANAGED_BY_KEY}=${MANAGED_BY_VALUE},${CLUSTER_KEY}=${toLabelValue(clusterId)},${AUTO_PLACEMENT_KEY}=${AUTO_PLACEMENT_VALUE}`;
+}
+
+/**
+ * Selector for the auto-created groups whose creation this machine started (they carry its label too), for a Remove
+ * that finds no server: a Create killed between making a group and its server leaves the group empty.
+ */
+export function machineSpreadSelector(machineName: string, clusterId: string): string {
+  const cluster = clusterId ? `,${CLUSTER_KEY}=${toLabelValue(clusterId)}` : '';
+  return (
+    `${MANAGED_BY_KEY}=${MANAGED_BY_VALUE},${MACHINE_KEY}=${toLabelValue(machineName)}${cluster},` +
+    `${AUTO_PLACEMENT_KEY}=${AUTO_PLACEMENT_VALUE}`
+  );
 }
 
 /** True when the labels prove the driver auto-created this group. */
@@ -140,7 +151,10 @@ export class SpreadPlacement {
 
   private async findOrCreate(name: string): Promise<PlacementGroup | null> {
     try {
-      const group = await this.ctx.client.placementGroups.create({ name, type: 'spread', labels: this.labels });
+      // The pool's labels find the group for every machine of the pool; the creator's machine label lets its Remove
+      // find the group when a kill left it empty before the server existed.
+      const labels = { ...this.labels, [MACHINE_KEY]: toLabelValue(this.ctx.machineName) };
+      const group = await this.ctx.client.placementGroups.create({ name, type: 'spread', labels });
       this.ctx.logger.info(`Created spread placement group ${name} (id ${group.id})`);
       return group;
     } catch (err) {
@@ -170,8 +184,12 @@ export class SpreadPlacement {
  * Deletes an auto-created group that holds no server any more. A create that picked the group a moment ago then
  * meets `not_found` and chooses again, so the race is harmless. Returns true when the group was deleted.
  */
-export async function releaseSpreadGroup(client: HcloudClient, logger: Logger, groupId: number): Promise<boolean> {
-  const group = await client.placementGroups.get(groupId);
+export async function releaseSpreadGroup(
+  client: HcloudClient,
+  logger: Logger,
+  groupOrId: number | PlacementGroup,
+): Promise<boolean> {
+  const group = typeof groupOrId === 'number' ? await client.placementGroups.get(groupOrId) : groupOrId;
   if (!group || !isAutoSpreadGroup(group) || group.servers.length > 0) return false;
   try {
     await client.placementGroups.delete(group.id);

@@ -1,5 +1,6 @@
 // PreCreateCheck's API side: resolves every name the flags mention to the resource Create will use, and reports
 // each problem with the flag at fault and the fix. Reads only; nothing is created here.
+import { foreignFirewallMessage, isClusterFirewall } from '../firewall';
 import {
   type HcloudClient,
   HcloudError,
@@ -14,7 +15,7 @@ import {
   type SshKey,
 } from '../hcloud';
 import { FLAG, type FlagSettings } from './flags';
-import { isOwnedBy, parseUserLabels } from './labels';
+import { belongsTo, parseUserLabels, sameNameMessage } from './labels';
 import { checkNetworkingSettings } from './networking';
 import { checkNetworkPins, type NetworkAttachment, parseNetworkEntries } from './networks';
 import { SPREAD_GROUP_LIMIT } from './placement';
@@ -94,6 +95,13 @@ export async function planCreate(input: {
   const needLocation = !listed || s.networks.length > 0;
 
   const netEntries = parseNetworkEntries(s.networks).entries;
+  // The shared firewall under a chosen name must be this cluster's own (or not exist yet): never someone else's.
+  const clusterFirewallName = s.createFirewall && s.clusterId ? s.firewallName.trim() : '';
+  const namedFirewallLookup = clusterFirewallName
+    ? lookup(FLAG.firewallName, `firewall ${clusterFirewallName}`, () =>
+        client.firewalls.getByName(clusterFirewallName),
+      )
+    : Promise.resolve(null);
   const [location, image, networks, firewalls, placementGroup, existingKey, sameName] = await Promise.all([
     needLocation
       ? lookup(FLAG.location, `location ${s.location}`, () => client.locations.getByName(s.location))
@@ -117,6 +125,7 @@ export async function planCreate(input: {
       ? lookup('machine name', `server ${input.machineName}`, () => client.servers.getByName(input.machineName))
       : Promise.resolve(null),
   ]);
+  const namedFirewall = await namedFirewallLookup;
 
   if (location === null) {
     error(FLAG.location, `location "${s.location}" does not exist: use one of fsn1, nbg1, hel1, ash, hil or sin`);
@@ -171,12 +180,11 @@ export async function planCreate(input: {
   if (existingKey === null && s.existingSshKey) {
     error(FLAG.existingSshKey, `SSH key "${s.existingSshKey}" does not exist in this project: check its name or ID`);
   }
-  if (sameName && !isOwnedBy(sameName.labels, input.machineName)) {
-    error(
-      'machine name',
-      `a server named "${input.machineName}" already exists in this project (id ${sameName.id}) and was not ` +
-        'created by this driver: delete or rename it, or use another machine name',
-    );
+  // A leftover of this machine carries its labels and this cluster's; the same name in another cluster is not ours.
+  const leftover = sameName && belongsTo(sameName.labels, input.machineName, s.clusterId) ? sameName : null;
+  if (sameName && !leftover) error('machine name', sameNameMessage(input.machineName, sameName, s.clusterId));
+  if (namedFirewall && !isClusterFirewall(namedFirewall.labels, s.clusterId)) {
+    error(FLAG.firewallName, foreignFirewallMessage(namedFirewall, s.clusterId, true));
   }
 
   const networkAttachments =
@@ -186,7 +194,7 @@ export async function planCreate(input: {
         entries: netEntries,
         networks,
         networkZone: location?.network_zone,
-        ours: sameName ?? null,
+        ours: leftover,
         error,
       }),
     )) ?? [];
@@ -205,7 +213,7 @@ export async function planCreate(input: {
       existingKey: existingKey ?? null,
       userData,
       userLabels: parseUserLabels(s.serverLabels).labels,
-      existingServer: sameName ?? null,
+      existingServer: leftover,
     },
     problems,
   };

@@ -11,11 +11,11 @@ import {
   clusterLabels,
   defaultFirewallName,
   FIREWALL_SELECTOR_LABEL,
+  isClusterFirewall,
   labelSelector,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
   matchesSelector,
 } from './labels';
+import { ForeignFirewallError, ownedOrRefused } from './ownership';
 import {
   backoffDelay,
   DEFAULT_RECONCILE_OPTIONS,
@@ -81,13 +81,18 @@ function requireClusterId(ctx: ClusterFirewallContext): void {
   }
 }
 
-/** The cluster's firewall among `all`: by name when one is configured, else by the cluster labels (lowest id). */
+function named(ctx: ClusterFirewallContext): boolean {
+  return !!ctx.firewallName?.trim();
+}
+
+/**
+ * The cluster's firewall among `all`: by name when one is configured, else by the cluster labels (lowest id). A
+ * firewall under the configured name that the driver did not make for this cluster throws ForeignFirewallError.
+ */
 function pickFirewall(ctx: ClusterFirewallContext, all: readonly Firewall[]): Firewall | null {
-  if (ctx.firewallName?.trim()) return all.find((f) => f.name === firewallName(ctx)) ?? null;
+  if (named(ctx)) return ownedOrRefused(all.find((f) => f.name === firewallName(ctx)) ?? null, ctx.clusterId, true);
   const wanted = clusterLabels(ctx.clusterId);
-  const matches = all
-    .filter((f) => f.labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE && f.labels[CLUSTER_LABEL] === wanted[CLUSTER_LABEL])
-    .sort((a, b) => a.id - b.id);
+  const matches = all.filter((f) => isClusterFirewall(f.labels, ctx.clusterId)).sort((a, b) => a.id - b.id);
   if (matches.length > 1) {
     ctx.logger.warn(
       `found ${matches.length} firewalls labelled for cluster ${wanted[CLUSTER_LABEL]} ` +
@@ -98,7 +103,7 @@ function pickFirewall(ctx: ClusterFirewallContext, all: readonly Firewall[]): Fi
 }
 
 async function findFirewall(ctx: ClusterFirewallContext): Promise<Firewall | null> {
-  if (ctx.firewallName?.trim()) return ctx.client.firewalls.getByName(firewallName(ctx));
+  if (named(ctx)) return ownedOrRefused(await ctx.client.firewalls.getByName(firewallName(ctx)), ctx.clusterId, true);
   return pickFirewall(ctx, await ctx.client.firewalls.list({ label_selector: clusterServerSelector(ctx) }));
 }
 
@@ -124,10 +129,10 @@ async function findOrCreateFirewall(ctx: ClusterFirewallContext, known?: readonl
     if (!isHcloudError(e, 'uniqueness_error')) throw e;
     const raced = await findFirewall(ctx);
     if (!raced) {
-      throw new Error(
-        `a firewall named "${name}" already exists but does not carry the labels of cluster ` +
-          `${clusterIdLabelValue(ctx.clusterId)}; choose another --hetzner-firewall-name or delete that firewall`,
-      );
+      // The default name, taken by a firewall that is not this cluster's: say whose it is (error path only).
+      const clash = await ctx.client.firewalls.getByName(name);
+      if (clash) throw new ForeignFirewallError(clash, ctx.clusterId, false);
+      throw e;
     }
     ctx.logger.debug(`firewall ${name} was created concurrently by another node; using #${raced.id}`);
     await ensureSelector(ctx, raced);
@@ -254,7 +259,15 @@ export async function register(ctx: ClusterFirewallContext, server: ServerLike):
 
 export async function deregister(ctx: ClusterFirewallContext, server: ServerLike | null): Promise<void> {
   if (!ctx.clusterId.trim()) return;
-  const fw = await retry(ctx, 'finding the cluster firewall', () => findFirewall(ctx));
+  let fw: Firewall | null;
+  try {
+    fw = await retry(ctx, 'finding the cluster firewall', () => findFirewall(ctx));
+  } catch (e) {
+    // Never detach, rewrite or delete someone else's firewall; the server is gone either way.
+    if (!(e instanceof ForeignFirewallError)) throw e;
+    ctx.logger.warn(`leaving the firewall alone while removing ${ctx.machineName}: ${e.message}`);
+    return;
+  }
   if (!fw) {
     ctx.logger.debug(`no shared firewall for cluster ${clusterIdLabelValue(ctx.clusterId)}; nothing to deregister`);
     return;

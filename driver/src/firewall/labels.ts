@@ -49,6 +49,37 @@ export function clusterLabels(clusterId: string): Record<string, string> {
   return { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [CLUSTER_LABEL]: clusterIdLabelValue(clusterId) };
 }
 
+/** True when the labels prove the driver made this firewall for this cluster: the only firewall it may touch. */
+export function isClusterFirewall(
+  labels: Readonly<Record<string, string>> | undefined | null,
+  clusterId: string,
+): boolean {
+  return (
+    !!labels &&
+    labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE &&
+    labels[CLUSTER_LABEL] === clusterIdLabelValue(clusterId)
+  );
+}
+
+const DESCRIBED_LABELS = 8;
+
+/**
+ * Who a resource belongs to, as far as its labels say: for refusals, which must say what exists and who owns it.
+ * `labels a=b, … (made by this driver for cluster c-x)`, or `no labels (made by hand)`.
+ */
+export function describeOwner(labels: Readonly<Record<string, string>> | undefined | null): string {
+  const l = labels ?? {};
+  const keys = Object.keys(l).sort();
+  if (keys.length === 0) return 'no labels (made by hand)';
+  const shown = keys.slice(0, DESCRIBED_LABELS).map((k) => (l[k] ? `${k}=${l[k]}` : k));
+  if (keys.length > DESCRIBED_LABELS) shown.push(`… ${keys.length - DESCRIBED_LABELS} more`);
+  let owner: string;
+  if (l[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) owner = 'not made by this driver';
+  else if (l[CLUSTER_LABEL]) owner = `made by this driver for cluster ${l[CLUSTER_LABEL]}`;
+  else owner = 'made by this driver for no cluster';
+  return `labels ${shown.join(', ')} (${owner})`;
+}
+
 /** The default shared-firewall name when firewall-name is not given (names are unique per project, ≤ 128). */
 export function defaultFirewallName(clusterId: string): string {
   return `rancher-${clusterIdLabelValue(clusterId)}`;

@@ -8,6 +8,7 @@ import { defaultSleep } from '../hcloud/http/types';
 import type { Firewall, FirewallRuleRequest } from '../hcloud/resources/firewall';
 import type { FirewallApiClient, ServerLike } from './api';
 import { desiredRules, type NodeChange } from './desired';
+import { matchesSelector } from './labels';
 import { type RuleOptions, rulesEqual } from './rules';
 
 export interface ReconcileOptions {
@@ -128,9 +129,12 @@ export async function reconcileFirewall(
       continue;
     }
     if (!firewall) return { found: false, writes, retries, sources: [] };
+    // Membership is ownership: only servers whose own labels carry the cluster's (managed-by and cluster) are nodes,
+    // whatever a list returned (a caller's list, or an API that ignored part of the selector).
+    const members = servers.filter((srv) => matchesSelector(target.clusterSelector, srv.labels));
     const desired = desiredRules({
       current: firewall.rules,
-      clusterServers: servers,
+      clusterServers: members,
       change: target.change,
       autoCreateRules: target.autoCreateRules,
       options: target.ruleOptions,

@@ -21,7 +21,9 @@ describe('Hetzner label rules', () => {
     }
     expect(labelKeyProblem('hetzner.cloud/role')).toBe('keyReserved');
     expect(labelKeyProblem('lb.hetzner.cloud/x')).toBe('keyReserved');
-    for (const k of ['managed-by', 'machine', 'cluster']) expect(labelKeyProblem(k), k).toBe('keyDriver');
+    for (const k of ['managed-by', 'machine', 'cluster', 'rancher-firewall', 'auto-placement']) {
+      expect(labelKeyProblem(k), k).toBe('keyDriver');
+    }
     expect(labelKeyProblem('example.com/cluster')).toBeUndefined();
   });
 

@@ -1,14 +1,15 @@
 // Hetzner label rules (same as the API's validation): a key is an optional DNS-subdomain prefix plus "/", then a
 // 1–63 character name that starts and ends alphanumeric with "-_." allowed inside; values are empty or follow the
 // name rule. The "hetzner.cloud/" prefix is reserved for Hetzner, and the driver sets (and finds its resources by)
-// the keys managed-by, machine and cluster itself (driver/src/driver/labels.ts).
+// the keys managed-by, machine, cluster, rancher-firewall and auto-placement itself (RESERVED_KEYS in
+// driver/src/driver/labels.ts).
 
 const NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?$/;
 const PREFIX = /^[a-zA-Z0-9](?:[a-zA-Z0-9._-]{0,251}[a-zA-Z0-9])?$/;
 
 export type LabelProblem = 'keyEmpty' | 'keyInvalid' | 'keyReserved' | 'keyDriver' | 'valueInvalid' | 'keyDuplicate';
 
-const DRIVER_KEYS = new Set(['managed-by', 'machine', 'cluster']);
+const DRIVER_KEYS = new Set(['managed-by', 'machine', 'cluster', 'rancher-firewall', 'auto-placement']);
 
 export interface LabelPair {
   key: string;
