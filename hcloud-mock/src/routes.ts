@@ -1,7 +1,9 @@
 import { matchSelector, parseSelector } from './labels';
 import * as fw from './ops/firewalls';
+import * as nets from './ops/networks';
 import * as res from './ops/resources';
 import * as srv from './ops/servers';
+import * as vol from './ops/volumes';
 import type { MockState } from './state';
 import { ApiError, byIdOr404, invalidInput, notFound } from './util';
 
@@ -263,6 +265,7 @@ for (const name of [
   'change_dns_ptr',
   'add_to_placement_group',
   'remove_from_placement_group',
+  'change_protection',
 ]) {
   route('POST', `/servers/{id}/actions/${name}`, (ctx) =>
     created(srv.serverAction(ctx.state, idParam(ctx), name, ctx.body)),
@@ -346,6 +349,12 @@ route('GET', '/networks/{id}/actions', (ctx) => {
   res.getNetwork(ctx.state, id);
   return actionsFor(ctx, 'network', id);
 });
+route('GET', '/networks/actions/{id}', (ctx) => actionById(ctx, 'network'));
+for (const name of nets.NETWORK_ACTIONS) {
+  route('POST', `/networks/{id}/actions/${name}`, (ctx) =>
+    created(nets.networkAction(ctx.state, idParam(ctx), name, ctx.body)),
+  );
+}
 
 // ---- placement groups ----------------------------------------------------------------------------------------------
 
@@ -377,7 +386,7 @@ route('GET', '/primary_ips/{id}', (ctx) =>
 route('PUT', '/primary_ips/{id}', (ctx) => ok(res.updatePrimaryIp(ctx.state, idParam(ctx), ctx.body)));
 deleteRoute('/primary_ips/{id}', res.deletePrimaryIp);
 
-// ---- volumes (read-only for now) -----------------------------------------------------------------------------------
+// ---- volumes -------------------------------------------------------------------------------------------------------
 
 listRoute(
   '/volumes',
@@ -385,9 +394,32 @@ listRoute(
   (state) => [...state.volumes.values()].map((v) => state.volumeJson(v)),
   whereIn('status'),
 );
-route('GET', '/volumes/{id}', (ctx) =>
-  ok({ volume: ctx.state.volumeJson(byIdOr404(ctx.state.volumes, idParam(ctx), 'volume')) }),
-);
+route('POST', '/volumes', (ctx) => created(vol.createVolume(ctx.state, ctx.body)));
+route('GET', '/volumes/{id}', (ctx) => ok({ volume: ctx.state.volumeJson(vol.getVolume(ctx.state, idParam(ctx))) }));
+route('PUT', '/volumes/{id}', (ctx) => ok(vol.updateVolume(ctx.state, idParam(ctx), ctx.body)));
+deleteRoute('/volumes/{id}', vol.deleteVolume);
+route('GET', '/volumes/{id}/actions', (ctx) => {
+  const id = idParam(ctx);
+  vol.getVolume(ctx.state, id);
+  return actionsFor(ctx, 'volume', id);
+});
+route('GET', '/volumes/actions/{id}', (ctx) => actionById(ctx, 'volume'));
+for (const name of vol.VOLUME_ACTIONS) {
+  route('POST', `/volumes/{id}/actions/${name}`, (ctx) =>
+    created(vol.volumeAction(ctx.state, idParam(ctx), name, ctx.body)),
+  );
+}
+
+// ---- datacenters ---------------------------------------------------------------------------------------------------
+
+// Datacenters were phased out (reference: "Date caveat"); the endpoints answer 410 like other removed API features.
+const datacentersGone = (): HandlerResult => {
+  throw new ApiError(410, 'deprecated_api_endpoint', 'datacenters were removed from the API, use locations instead', {
+    announcement: 'https://docs.hetzner.cloud/changelog#2025-12-16-phasing-out-datacenters',
+  });
+};
+route('GET', '/datacenters', datacentersGone);
+route('GET', '/datacenters/{id}', datacentersGone);
 
 // ---- catalogue -----------------------------------------------------------------------------------------------------
 

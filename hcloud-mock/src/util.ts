@@ -99,6 +99,15 @@ export function cidrWithin(inner: Cidr4, outer: Cidr4): boolean {
   return inner.base >= outer.base && inner.base + inner.size <= outer.base + outer.size;
 }
 
+/** CIDR blocks either nest or are disjoint, so two overlap exactly when one contains the other's base. */
+export function cidrOverlaps(a: Cidr4, b: Cidr4): boolean {
+  return cidrContains(a, b.base) || cidrContains(b, a.base);
+}
+
+export function formatCidr4(c: Cidr4): string {
+  return `${formatIpv4(c.base)}/${c.prefix}`;
+}
+
 const IPV6_CIDR = /^[0-9a-fA-F:.]+(\/\d{1,3})?$/;
 
 /** Syntax check for a rule CIDR; IPv6 is checked loosely (hex groups, at most one `::`). */

@@ -1,5 +1,7 @@
 // Response and request shapes checked against the reference notes (hetzner-cloud-api.md §1), endpoint by endpoint.
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { listEndpoints } from '../src/index';
 import { api, createServerBody, mock, SSH_KEY_A, settle, waitActions } from './helpers';
@@ -115,6 +117,20 @@ describe('contract: envelopes and headers', () => {
     ]) {
       expect(endpoints).toContain(e);
     }
+  });
+
+  it('lists exactly the endpoints it serves in the README\'s section "The mock\'s endpoints"', () => {
+    const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+    const start = readme.indexOf("### The mock's endpoints");
+    expect(start, 'README section missing').toBeGreaterThan(-1);
+    const end = readme.indexOf('\n#', start + 4);
+    const section = readme.slice(start, end === -1 ? undefined : end);
+    // `POST /x/{id}/actions/{a,b}` stands for one endpoint per name in the braces.
+    const listed = [...section.matchAll(/`((?:GET|POST|PUT|DELETE) \/[^`]*)`/g)].flatMap(([, e]) => {
+      const m = /^(.*)\{([^}]*,[^}]*)\}$/.exec(e!);
+      return m ? m[2]!.split(',').map((name) => `${m[1]}${name}`) : [e!];
+    });
+    expect([...listed].sort()).toEqual([...listEndpoints()].sort());
   });
 });
 

@@ -1,5 +1,5 @@
 import { validateLabels } from '../labels';
-import type { MockState, NetworkRecord, PlacementGroupRecord, PrimaryIpRecord, SshKeyRecord, Subnet } from '../state';
+import type { MockState, NetworkRecord, PlacementGroupRecord, PrimaryIpRecord, SshKeyRecord } from '../state';
 import {
   ApiError,
   byIdOr404,
@@ -13,6 +13,7 @@ import {
   parseIpv4,
   sshFingerprint,
 } from '../util';
+import { checkRoute, checkSubnet } from './networks';
 
 function uniqueness(what: string, field: string): ApiError {
   return new ApiError(409, 'uniqueness_error', `${what} with the same ${field} already exists`, {
@@ -81,23 +82,10 @@ export function getNetwork(state: MockState, id: number): NetworkRecord {
   return byIdOr404(state.networks, id, 'network');
 }
 
-function parseSubnet(network: ReturnType<typeof parseCidr4>, raw: unknown, i: number): Subnet {
-  const s = raw as Record<string, unknown>;
-  const range = typeof s?.ip_range === 'string' ? parseCidr4(s.ip_range) : null;
-  if (!range || !network || !cidrWithin(range, network)) {
-    throw invalidInput('subnets', `subnet ${i}: ip_range must be a CIDR inside the network's ip_range`);
-  }
-  const type = s.type ?? 'cloud';
-  if (type !== 'cloud' && type !== 'server' && type !== 'vswitch')
-    throw invalidInput('subnets', `subnet ${i}: bad type`);
-  if (typeof s.network_zone !== 'string') throw invalidInput('subnets', `subnet ${i}: network_zone is required`);
-  return {
-    type,
-    ip_range: `${formatIpv4(range.base)}/${range.prefix}`,
-    network_zone: s.network_zone,
-    gateway: formatIpv4(network.base + 1),
-    vswitch_id: null,
-  };
+function listField(value: unknown, field: string): unknown[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalidInput(field, 'must be an array');
+  return value;
 }
 
 export function createNetwork(state: MockState, body: Record<string, unknown>) {
@@ -105,13 +93,25 @@ export function createNetwork(state: MockState, body: Record<string, unknown>) {
   const range = typeof body.ip_range === 'string' ? parseCidr4(body.ip_range) : null;
   if (!range || range.prefix > 24) throw invalidInput('ip_range', 'must be an IPv4 CIDR of at least /24');
   if ([...state.networks.values()].some((n) => n.name === name)) throw uniqueness('network', 'name');
-  const subnets = Array.isArray(body.subnets) ? body.subnets.map((s, i) => parseSubnet(range, s, i)) : [];
+  // Subnets and routes are checked in order against the ones before them, as add_subnet/add_route would be.
+  const draft: Pick<NetworkRecord, 'id' | 'ip_range' | 'subnets' | 'routes'> = {
+    id: 0,
+    ip_range: `${formatIpv4(range.base)}/${range.prefix}`,
+    subnets: [],
+    routes: [],
+  };
+  for (const [i, raw] of listField(body.subnets, 'subnets').entries()) {
+    draft.subnets.push(checkSubnet(state, draft, raw, (f) => `subnets[${i}].${f}`));
+  }
+  for (const [i, raw] of listField(body.routes, 'routes').entries()) {
+    draft.routes.push(checkRoute(draft, raw, (f) => `routes[${i}].${f}`));
+  }
   const net: NetworkRecord = {
     id: state.nextId(),
     name,
-    ip_range: `${formatIpv4(range.base)}/${range.prefix}`,
-    subnets,
-    routes: [],
+    ip_range: draft.ip_range,
+    subnets: draft.subnets,
+    routes: draft.routes,
     servers: [],
     load_balancers: [],
     labels: validateLabels(body.labels),

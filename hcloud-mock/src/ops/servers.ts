@@ -363,6 +363,8 @@ export function serverAction(state: MockState, id: number, name: string, body: R
       return addToPlacementGroup(state, id, body);
     case 'remove_from_placement_group':
       return removeFromPlacementGroup(state, id);
+    case 'change_protection':
+      return changeProtection(state, id, body);
     default:
       throw notFound(`server action ${name}`);
   }
@@ -486,6 +488,29 @@ function removeFromPlacementGroup(state: MockState, id: number) {
   s.placementGroupId = null;
   const action = state.actions.start('remove_from_placement_group', [{ id, type: 'server' }], {
     locks: [`server:${id}`],
+  });
+  return { action };
+}
+
+/** The API keeps `delete` and `rebuild` protection equal; a request may name either or both. */
+function changeProtection(state: MockState, id: number, body: Record<string, unknown>) {
+  const s = lockedServer(state, id);
+  const next = { ...s.protection };
+  for (const key of ['delete', 'rebuild'] as const) {
+    const v = body[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'boolean') throw invalidInput(key, 'must be a boolean');
+    next[key] = v;
+  }
+  if (next.delete !== next.rebuild) {
+    throw invalidInput('rebuild', 'delete and rebuild protection must have the same value');
+  }
+  const action = state.actions.start('change_protection', [{ id, type: 'server' }], {
+    locks: [`server:${id}`],
+    onSuccess: () => {
+      const cur = state.servers.get(id);
+      if (cur) cur.protection = next;
+    },
   });
   return { action };
 }
