@@ -109,7 +109,7 @@ async function runLine(browser, baseUrl, mockUrl, line, version) {
       if (process.env.HOST_DEBUG) console.log(`  (${name}: ${Date.now() - t} ms)`);
       results.push({ name, ok: true });
     } catch (e) {
-      results.push({ name, ok: false, message: e instanceof Error ? e.message.split('\n').slice(0, 6).join('\n      ') : String(e) });
+      results.push({ name, ok: false, message: e instanceof Error ? e.message.split('\n').slice(0, 12).join('\n      ') : String(e) });
     }
   };
   const seenEntities = new Set();
@@ -180,6 +180,7 @@ async function runLine(browser, baseUrl, mockUrl, line, version) {
     await check('a failed list load is shown by the form and leaves no stale error on the cluster page', async () => {
       const loadError = page.locator('[data-testid="hetzner-load-error"]');
       await loadError.getByText(/firewalls/).first().waitFor();
+      if (process.env.HOST_DEBUG) console.log(`[${line.line}] load error shown: ${await loadError.innerText()}`);
       await scan();
       await page.locator('[data-testid="hetzner-reload"]').click();
       await loadError.waitFor({ state: 'detached' });
