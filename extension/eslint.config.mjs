@@ -4,7 +4,7 @@ import shellConfig from '@rancher/shell/eslint.config.base.mjs';
 
 export default [
   ...shellConfig,
-  { ignores: ['dist/**', 'dist-pkg/**', '.harness-dist/**', 'artifacts/**', 'pkg/*/.shell/**'] },
+  { ignores: ['dist/**', 'dist-pkg/**', '.harness-dist/**', '.host-dist/**', 'artifacts/**', 'pkg/*/.shell/**'] },
   {
     files: ['pkg/hetzner-node-driver/machine-config/*.vue', 'pkg/hetzner-node-driver/cloud-credential/*.vue'],
     rules: { 'vue/multi-word-component-names': 'off' },

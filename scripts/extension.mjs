@@ -6,6 +6,7 @@
 //            catalog below (without rewriting manifests/extension/)
 //   lint     shell's shared ESLint config over pkg/ and test/, and tsc over the TypeScript sources and tests
 //   test     lint, the extension's vitest suite, then the headless-Chromium browser test (--unit-only / --browser-only)
+//            and the host test (test/host: the built bundle under each supported Rancher line's Vue and Vuex)
 //   chart    a static Helm repository for Rancher's extension catalog in extension/dist/catalog/ (chart, packaged
 //            chart, plugin files, index.yaml) and the UIPlugin/ClusterRepo manifests in manifests/extension/.
 //            Options: --repo-url <URL the catalog directory will be served from>, --out <dir>,
@@ -130,6 +131,15 @@ function test(flags) {
     fail(`the browser test needs Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   }
   run(process.execPath, [join(ext, 'test', 'browser', 'run.mjs')]);
+  // The host test loads the built bundle: build it when it is missing or older than the package's sources.
+  const bundle = join(distDir(), `${PKG}-${pkgJson().version}.umd.min.js`);
+  const newest = Math.max(
+    ...walk(pkgDir)
+      .filter((f) => !f.includes('/node_modules/') && !f.includes('/.shell/'))
+      .map((f) => statSync(f).mtimeMs),
+  );
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) build();
+  run(process.execPath, [join(ext, 'test', 'host', 'run.mjs')]);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -68,7 +68,8 @@ describe('extension chart', () => {
     const ext = pkg.rancher.annotations['catalog.cattle.io/ui-extensions-version'];
     const rancher = pkg.rancher.annotations['catalog.cattle.io/rancher-version'];
     expect(ext).toMatch(/^>= 3\.0\.0 < 4\.0\.0$/);
-    expect(rancher).toMatch(/^>= 2\.10/);
+    // 2.11 is the lowest line whose Vue (3.5) runs shell 3.0.13's form controls; 2.10 runs Vue 3.2 (README).
+    expect(rancher).toBe('>= 2.11.0-0 < 2.16.0-0');
     expect(chartYaml).toContain(`catalog.cattle.io/ui-extensions-version: "${ext}"`);
     expect(chartYaml).toContain(`catalog.cattle.io/rancher-version: "${rancher}"`);
     expect(chartYaml).toMatch(/icon: "data:image\/svg\+xml;base64,/);

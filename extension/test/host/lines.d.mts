@@ -1,0 +1,13 @@
+// Types of lines.mjs (plain JavaScript so that the runner can import it without a build).
+export interface RancherLine {
+  line: string;
+  tag: string;
+  version: string;
+  vue: string;
+  vuex: string;
+  poolProps: string[];
+  ipFamily: 'none' | 'hasIpv6' | 'isIpv6/isDualStack';
+}
+export const LINES: RancherLine[];
+export function vueDir(l: RancherLine): string;
+export function vuexDir(l: RancherLine): string;
