@@ -5,10 +5,32 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Driver, Logger } from '../driver/interface';
 import { createPluginLogger, type LineSink, writeLines } from '../log';
 import { isPluginMode, PLUGIN_NOTICE } from './notice';
-import { serveRpcConnection } from './rpc-server';
+import { type ConnectionLimits, serveRpcConnection } from './rpc-server';
 
 /** Go's heartbeatTimeout in register_driver.go. */
 export const HEARTBEAT_TIMEOUT_MS = 10_000;
+
+/**
+ * Open connections at once. rancher-machine uses one per plugin process (Rancher's flag introspection starts a
+ * process of its own); the rest is room for a second local client. Connections beyond it are closed on accept;
+ * silent ones free their slot after the idle timeout.
+ */
+export const MAX_CONNECTIONS = 8;
+
+/** Environment overrides of the socket timeouts (milliseconds), for tests and for very slow hosts. */
+export const IDLE_TIMEOUT_ENV = 'HETZNER_PLUGIN_IDLE_TIMEOUT_MS';
+export const HEAD_TIMEOUT_ENV = 'HETZNER_PLUGIN_HEAD_TIMEOUT_MS';
+
+export interface SocketLimits extends ConnectionLimits {
+  maxConnections: number;
+}
+
+function envMs(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
 
 export interface RunPluginOptions {
   createDriver: (logger: Logger) => Driver | Promise<Driver>;
@@ -16,6 +38,8 @@ export interface RunPluginOptions {
   stderr?: LineSink;
   env?: NodeJS.ProcessEnv;
   heartbeatTimeoutMs?: number;
+  /** Overrides of the socket limits (defaults: MAX_CONNECTIONS and DEFAULT_CONNECTION_LIMITS, timeouts from env). */
+  socketLimits?: Partial<SocketLimits>;
   /** How the process ends; tests running in-process pass their own. */
   exit?: (code: number) => void;
   /** Route console.* to the debug log so that stray output never lands on stdout. Default: true. */
@@ -47,6 +71,11 @@ export async function runPlugin(opts: RunPluginOptions): Promise<PluginHandle | 
   const stderr = opts.stderr ?? process.stderr;
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   const timeoutMs = opts.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS;
+  const { maxConnections = MAX_CONNECTIONS, ...connectionLimits } = opts.socketLimits ?? {};
+  const idleTimeoutMs = envMs(env, IDLE_TIMEOUT_ENV);
+  const headTimeoutMs = envMs(env, HEAD_TIMEOUT_ENV);
+  if (idleTimeoutMs !== undefined) connectionLimits.idleTimeoutMs ??= idleTimeoutMs;
+  if (headTimeoutMs !== undefined) connectionLimits.headTimeoutMs ??= headTimeoutMs;
 
   if (!isPluginMode(env)) {
     writeLines(stderr, PLUGIN_NOTICE.trimEnd());
@@ -79,6 +108,11 @@ export async function runPlugin(opts: RunPluginOptions): Promise<PluginHandle | 
     return driverPromise;
   };
   const server: Server = createServer((socket) => {
+    if (sockets.size >= maxConnections) {
+      logger.debug(`rpc: refusing a connection: ${maxConnections} are open already`);
+      socket.destroy();
+      return;
+    }
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -86,6 +120,7 @@ export async function runPlugin(opts: RunPluginOptions): Promise<PluginHandle | 
       socket,
       driver: getDriver,
       logger,
+      limits: connectionLimits,
       hooks: {
         heartbeat: armWatchdog,
         close: () => finish(0, 'closed by the client'),

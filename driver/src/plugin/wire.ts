@@ -50,6 +50,26 @@ export const GOB_NAMES = {
   rpcFlags: '*rpcdriver.RPCFlags',
 } as const;
 
+/**
+ * What an interface value in a request may hold, by the name Go's gob registers it under: the DriverOptions of
+ * SetConfigFromFlags and the flag values inside it (urfave/cli hands over string, int, bool or []string; the other
+ * integer and byte-slice names are accepted because Go's gob registers them too). Anything else is refused
+ * before it is built.
+ */
+export const REQUEST_INTERFACES: ReadonlyMap<string, GobType> = new Map<string, GobType>([
+  [GOB_NAMES.rpcFlags, RPCFlagsType],
+  ['string', t.string],
+  ['bool', t.bool],
+  ['int', t.int],
+  ['int64', t.int],
+  ['int32', t.int],
+  ['uint', t.uint],
+  ['uint64', t.uint],
+  ['uint32', t.uint],
+  ['[]string', StringSliceType],
+  ['[]uint8', t.bytes],
+]);
+
 export class WireShapeError extends Error {
   override name = 'WireShapeError';
 }

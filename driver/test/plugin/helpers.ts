@@ -2,7 +2,7 @@
 // a raw socket that reads exact byte counts, and collecting sinks for stdout/stderr.
 import { connect, type Socket } from 'node:net';
 import type { Driver } from '../../src/driver/interface';
-import { type PluginHandle, runPlugin } from '../../src/plugin/serve';
+import { type PluginHandle, runPlugin, type SocketLimits } from '../../src/plugin/serve';
 import { DoubleDriver } from '../fixtures/double-driver';
 
 export class CollectingSink {
@@ -30,7 +30,11 @@ export interface InProcessPlugin {
 }
 
 export async function startInProcess(
-  opts: { heartbeatTimeoutMs?: number; createDriver?: (d: DoubleDriver) => Driver | Promise<Driver> } = {},
+  opts: {
+    heartbeatTimeoutMs?: number;
+    socketLimits?: Partial<SocketLimits>;
+    createDriver?: (d: DoubleDriver) => Driver | Promise<Driver>;
+  } = {},
 ): Promise<InProcessPlugin> {
   const stdout = new CollectingSink();
   const stderr = new CollectingSink();
@@ -45,6 +49,7 @@ export async function startInProcess(
     stdout,
     stderr,
     heartbeatTimeoutMs: opts.heartbeatTimeoutMs ?? 60_000,
+    socketLimits: opts.socketLimits,
     captureConsole: false,
     exit: (code) => {
       exits.push(code);
@@ -109,6 +114,16 @@ export class RawConnection {
     }
     const out = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
+    return out;
+  }
+
+  /** Whatever has arrived (at least one byte); rejects when the peer closes first or the timeout passes. */
+  async readSome(timeoutMs = 5_000): Promise<Buffer> {
+    await this.read(1, timeoutMs).then((first) => {
+      this.buf = Buffer.concat([first, this.buf]);
+    });
+    const out = this.buf;
+    this.buf = Buffer.alloc(0);
     return out;
   }
 

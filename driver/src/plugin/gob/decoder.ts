@@ -18,6 +18,16 @@ export interface GobLimits {
   maxTypes: number;
 }
 
+export interface GobDecoderOptions {
+  /**
+   * The concrete types interface values may hold, by registered name (Go's gob.Register). When given, an interface
+   * value is decoded into its registered type, as Go does, and an unregistered name is an error; the wire type is
+   * then never materialised, so a peer cannot make the decoder build values of types only it knows. Without it,
+   * interface values are decoded by their wire type (trusted streams, diagnostics).
+   */
+  interfaces?: ReadonlyMap<string, GobType>;
+}
+
 export const DEFAULT_LIMITS: Readonly<GobLimits> = {
   maxMessageBytes: 16 * 1024 * 1024,
   maxDepth: 64,
@@ -69,6 +79,7 @@ function setField(obj: Record<string, GobValue>, name: string, v: GobValue): voi
 
 export class GobDecoder {
   private readonly limits: GobLimits;
+  private readonly registry: ReadonlyMap<string, GobType> | undefined;
   private buf = new Uint8Array(0);
   private start = 0;
   private end = 0;
@@ -85,9 +96,18 @@ export class GobDecoder {
   private added: number[] = [];
   private zeroBudget = 0;
   private framingError = false;
+  private needEnd = 0;
+  /** How many buffered bytes the last attempt ran out at; retrying before that many are buffered is pointless. */
+  private needBuffered = 0;
 
-  constructor(limits?: Partial<GobLimits>) {
+  constructor(limits?: Partial<GobLimits>, options: GobDecoderOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.registry = options.interfaces;
+  }
+
+  /** True once a framing error has made the stream unusable; every later call throws it again. */
+  get broken(): boolean {
+    return this.fatal !== undefined;
   }
 
   /** Bytes received but not yet consumed by a completed value. */
@@ -127,7 +147,21 @@ export class GobDecoder {
     });
   }
 
-  /** Next top-level value decoded by its wire type alone (used to discard bodies and in fuzzing). */
+  /**
+   * Consumes the next top-level value without building it: bytes are walked, nothing is allocated per element, and
+   * every element costs at least one byte of the message, so the work is bounded by the bytes received.
+   * Returns false when more bytes are needed (with the same rollback as next()).
+   */
+  skipNext(): boolean {
+    return (
+      this.attempt(() => {
+        this.skipTop(this.typeSeq(false), 0);
+        return true;
+      }) ?? false
+    );
+  }
+
+  /** Next top-level value decoded by its wire type alone (diagnostics and fuzzing; it materialises every field). */
   nextAny(): { value: GobValue; type: GobType } | undefined {
     return this.attempt(() => {
       const id = this.typeSeq(false);
@@ -138,6 +172,10 @@ export class GobDecoder {
 
   private attempt<T>(fn: () => T): T | undefined {
     if (this.fatal) throw this.fatal;
+    // The bytes before the incomplete message are unchanged, so a retry would stop at the same place: O(1) instead
+    // of re-reading everything buffered for every chunk a slow (or hostile) peer trickles in.
+    if (this.end - this.start < this.needBuffered) return undefined;
+    this.needBuffered = 0;
     this.streamPos = this.start;
     this.pos = this.start;
     this.msgEnd = this.start;
@@ -150,6 +188,7 @@ export class GobDecoder {
       return result;
     } catch (err) {
       if (err === NEED_MORE) {
+        this.needBuffered = this.needEnd - this.start;
         for (const id of this.added) this.types.delete(id);
         if (this.added.length > 0) {
           this.derived.clear();
@@ -173,6 +212,11 @@ export class GobDecoder {
     }
   }
 
+  private needMore(end: number): never {
+    this.needEnd = end;
+    throw NEED_MORE;
+  }
+
   private fail(msg: string): never {
     throw new GobError(`gob: ${msg}`);
   }
@@ -181,7 +225,7 @@ export class GobDecoder {
 
   private nextMessage(): void {
     let p = this.streamPos;
-    if (p >= this.end) throw NEED_MORE;
+    if (p >= this.end) this.needMore(p + 1);
     const b = this.buf[p++]!;
     let n: number;
     if (b < 0x80) {
@@ -192,7 +236,7 @@ export class GobDecoder {
         this.framingError = true;
         this.fail(`corrupt message length prefix (byte 0x${b.toString(16)})`);
       }
-      if (p + width > this.end) throw NEED_MORE;
+      if (p + width > this.end) this.needMore(p + width);
       n = 0;
       for (let i = 0; i < width; i++) {
         n = n * 256 + this.buf[p++]!;
@@ -202,7 +246,7 @@ export class GobDecoder {
       this.framingError = true;
       this.fail(`message of ${n} bytes exceeds the limit of ${this.limits.maxMessageBytes}`);
     }
-    if (p + n > this.end) throw NEED_MORE;
+    if (p + n > this.end) this.needMore(p + n);
     this.pos = p;
     this.msgEnd = p + n;
     this.streamPos = p + n;
@@ -644,7 +688,7 @@ export class GobDecoder {
         setField(out, tf.name, this.decodeValue(wf.id, tf.type, depth + 1));
         seen.add(tf.name);
       } else {
-        this.decodeValue(wf.id, this.derive(wf.id), depth + 1);
+        this.skipValue(wf.id, depth + 1);
       }
     }
     for (const f of target.fields) if (!seen.has(f.name)) setField(out, f.name, this.zero(f.type, depth + 1));
@@ -656,11 +700,113 @@ export class GobDecoder {
     if (nameBytes.length === 0) return null;
     if (nameBytes.length > MAX_NAME_BYTES) this.fail(`interface type name of ${nameBytes.length} bytes is too long`);
     const name = utf8Decoder.decode(nameBytes);
+    const registered = this.registry?.get(name);
+    if (this.registry && !registered) this.fail(`name not registered for interface: ${JSON.stringify(name)}`);
     const id = this.typeSeq(true);
     this.rawUint(); // byte count of the value; Go ignores it too
-    const type = this.derive(id);
+    const type = registered ?? this.derive(id);
     if (type.kind === 'interface') this.fail(`interface value ${JSON.stringify(name)} holds an interface type`);
     return { name, type, value: this.decodeTop(id, type, depth + 1) };
+  }
+
+  // ---- skipping ------------------------------------------------------------------------------------------------
+  // Fields the target does not have (and bodies nobody wants) are walked, never built: a wire type is the sender's
+  // choice, so building it would let a few bytes name, say, a [4000000]bool and cost that much. No zero values are
+  // made either; lengths are checked against the bytes left in the message before any loop.
+
+  private skipTop(id: number, depth: number): void {
+    const def = this.types.get(id);
+    if (def?.kind === 'struct') {
+      this.skipStruct(def, depth);
+      return;
+    }
+    if (this.smallUint('singleton delta') !== 0) this.fail('corrupt data: non-zero delta for a singleton value');
+    this.skipValue(id, depth);
+  }
+
+  private skipValue(id: number, depth: number): void {
+    if (depth > this.limits.maxDepth) this.fail(`value nests deeper than ${this.limits.maxDepth}`);
+    switch (id) {
+      case BUILTIN_IDS.bool:
+      case BUILTIN_IDS.int:
+      case BUILTIN_IDS.uint:
+      case BUILTIN_IDS.float:
+        this.rawUint();
+        return;
+      case BUILTIN_IDS.complex:
+        this.rawUint();
+        this.rawUint();
+        return;
+      case BUILTIN_IDS.bytes:
+      case BUILTIN_IDS.string:
+        this.skipSpan('byte string');
+        return;
+      case BUILTIN_IDS.interface:
+        this.skipInterface(depth);
+        return;
+      default:
+        break;
+    }
+    const def = this.types.get(id);
+    if (!def) this.fail(`unknown type id ${id}`);
+    switch (def.kind) {
+      case 'opaque':
+        this.skipSpan('encoded value');
+        return;
+      case 'slice': {
+        const n = this.count('slice', 1);
+        for (let i = 0; i < n; i++) this.skipValue(def.elem, depth + 1);
+        return;
+      }
+      case 'array': {
+        const n = this.count('array', 1);
+        if (n !== def.len) this.fail(`array of type [${def.len}] holds ${n} elements`);
+        for (let i = 0; i < n; i++) this.skipValue(def.elem, depth + 1);
+        return;
+      }
+      case 'map': {
+        const n = this.count('map', 2);
+        for (let i = 0; i < n; i++) {
+          this.skipValue(def.key, depth + 1);
+          this.skipValue(def.elem, depth + 1);
+        }
+        return;
+      }
+      case 'struct':
+        this.skipStruct(def, depth + 1);
+        return;
+    }
+  }
+
+  private skipSpan(what: string): void {
+    const n = this.smallUint(`${what} length`);
+    if (n > this.msgEnd - this.pos) this.fail(`${what} length ${n} exceeds the remaining message`);
+    this.pos += n;
+  }
+
+  private skipStruct(def: StructDef, depth: number): void {
+    if (depth > this.limits.maxDepth) this.fail(`value nests deeper than ${this.limits.maxDepth}`);
+    let field = -1;
+    for (;;) {
+      const delta = this.smallUint('field delta');
+      if (delta === 0) return;
+      field += delta;
+      const wf = def.fields[field];
+      if (!wf) this.fail(`field number ${field} out of range for struct ${JSON.stringify(def.name)}`);
+      this.skipValue(wf.id, depth + 1);
+    }
+  }
+
+  private skipInterface(depth: number): void {
+    const nameLength = this.smallUint('interface type name length');
+    if (nameLength === 0) return;
+    if (nameLength > MAX_NAME_BYTES) this.fail(`interface type name of ${nameLength} bytes is too long`);
+    if (nameLength > this.msgEnd - this.pos) this.fail('interface type name exceeds the remaining message');
+    this.pos += nameLength;
+    const id = this.typeSeq(true);
+    this.rawUint(); // byte count of the value
+    if (id === BUILTIN_IDS.interface) this.fail('an interface value holds an interface type');
+    this.skipTop(id, depth + 1);
   }
 
   private zero(type: GobType, depth: number): GobValue {
