@@ -29,6 +29,7 @@ import { goBuild } from '../../driver/test/fixtures/go-build';
 import { resourcesOf } from '../../driver/test/fixtures/machine-resources';
 import {
   configDefaults,
+  endpointField,
   entrypointArgs,
   type JobSpec,
   machineProvisionJob,
@@ -206,8 +207,8 @@ describe.skipIf(skipReason !== null)(
         machineName: name,
         config: {
           ...configDefaults(),
-          // The flag too, for a driver that still reads the endpoint from there.
-          apiEndpoint: mock.url,
+          // The flag too, for a driver that still declares it.
+          ...endpointField(mock.url),
           clusterId: 'c-job',
           serverLabels: ['team=ci', 'stage=job-flow'],
           rdnsTemplate: '{{ machine }}.k8s.example.test',
