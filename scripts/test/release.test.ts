@@ -233,6 +233,7 @@ describe('scripts/render-nodedriver.mjs', () => {
       'kind: NodeDriver',
       '  name: hetzner',
       '    privateCredentialFields: apiToken',
+      '    nodedriver.cattle.io/file-to-field-aliases: userData:userData',
       '  active: true',
       '  addCloudCredential: true',
       `  url: "${url}"`,

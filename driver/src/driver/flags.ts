@@ -97,7 +97,7 @@ const CREATE_FLAGS: readonly CreateFlag[] = Object.freeze([
   str(FLAG.existingSshKey, 'ID or name of an SSH key already in the project, added to the server besides its own key'),
   bool(FLAG.disablePublicIpv4, 'Create the server without a public IPv4 address'),
   bool(FLAG.disablePublicIpv6, 'Create the server without a public IPv6 network'),
-  str(FLAG.userData, 'Cloud-init user data, inline or the path of a file holding it (at most 32 KiB)'),
+  str(FLAG.userData, 'Cloud-init user data, inline or the path of a regular file holding it (at most 32 KiB)'),
   str(FLAG.placementGroup, 'ID or name of a spread placement group to put the server in'),
   str(FLAG.apiEndpoint, 'Hetzner Cloud API endpoint; change only for testing or a proxy', DEFAULT_API_ENDPOINT),
   str(FLAG.sshUser, 'User that Rancher logs in as over SSH', DEFAULT_SSH_USER),
@@ -116,7 +116,10 @@ const CREATE_FLAGS: readonly CreateFlag[] = Object.freeze([
     FLAG.firewallCloseNodeports,
     'Leave the NodePort range 30000-32767 out of the public rules of the managed firewall',
   ),
-  str(FLAG.additionalUserData, 'Extra cloud-config merged into the user data Rancher generates (inline or file path)'),
+  str(
+    FLAG.additionalUserData,
+    'Extra cloud-config (the content, not a file path) merged into the user data Rancher generates',
+  ),
   bool(
     FLAG.placementGroupSpread,
     'Put the pool into spread placement groups the driver creates, fills up to 10 servers each and deletes when empty',

@@ -1,10 +1,19 @@
-// User data as rancher-machine delivers it: the first user-data flag carries the PATH of the cloud-config it wrote
-// (`$TMPDIR/modified-user-data…`), so a value that names an existing regular file is read, never sent literally.
+// User data as rancher-machine delivers it: the first user-data flag (`hetzner-user-data`) carries the PATH of the
+// cloud-config it wrote (`$TMPDIR/modified-user-data…`), so there a value that is a path is read, never sent
+// literally. Only there: rancher-machine turns no other flag into a file, and a path in a machine pool is input from
+// whoever may edit the pool. So the read is bounded, limited to regular files outside the kernel's pseudo-file
+// systems (where the process's own environment, with the API token, lives), and every way a path can be unusable
+// fails with the same message, so that errors tell nothing about files the caller could not read anyway.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
 
 /** Hetzner's limit on `user_data` in POST /servers. */
 export const USER_DATA_LIMIT = 32 * 1024;
+
+/** Directories whose files are the kernel's views (environment, memory maps, devices), never user data. */
+const PSEUDO_FILE_SYSTEMS = ['/proc', '/sys', '/dev'];
+
+const MAX_PATH = 4096;
 
 export class UserDataError extends Error {
   constructor(
@@ -15,55 +24,66 @@ export class UserDataError extends Error {
   }
 }
 
-/** True when `value` is the path of an existing regular file (as opposed to inline content). */
-function isFilePath(value: string): boolean {
-  if (value === '' || value.length > 4096 || /[\n\r]/.test(value)) return false;
+/** A one-line value that starts like a path: decided by its text alone, never by what exists on disk. */
+function isPathLike(value: string): boolean {
+  const v = value.trim();
+  return v.length > 0 && v.length <= MAX_PATH && !/[\n\r\0]/.test(v) && /^(\/|\.\.?\/)/.test(v);
+}
+
+const UNUSABLE_FILE =
+  'names no file the driver can use: give the path of a readable regular file outside /proc, /sys and /dev that ' +
+  'holds UTF-8 cloud-init user data (starting with #cloud-config, #! or another cloud-init header), or the user ' +
+  'data itself';
+
+const TOO_LARGE_FILE =
+  `names a file larger than Hetzner's limit of ${USER_DATA_LIMIT} bytes (32 KiB) for user data: shorten it or ` +
+  'fetch larger files from cloud-init instead';
+
+function inPseudoFileSystem(path: string): boolean {
+  return PSEUDO_FILE_SYSTEMS.some((dir) => path === dir || path.startsWith(`${dir}/`));
+}
+
+/** The path the descriptor was opened as, symlinks resolved, where /proc can tell (it can in every pod). */
+function openedPath(fd: number): string | null {
   try {
-    return statSync(value).isFile();
+    return readlinkSync(`/proc/self/fd/${fd}`);
   } catch {
-    return false;
+    return null;
   }
 }
 
-/** Inline content, or the content of the file the value names. */
-export function readUserDataValue(flag: string, value: string): { content: string; fromFile: string | null } {
-  if (!isFilePath(value)) {
-    // Sending a path as user data boots a server that never joins; say so instead.
-    if (/^(\/|\.\.?\/)[^\n]*$/.test(value.trim())) {
-      throw new UserDataError(
-        flag,
-        `"${value.trim()}" looks like a file path, but no readable regular file is there: fix the path or pass the ` +
-          'content itself',
-      );
-    }
-    // Bytes that were not UTF-8 reach us (through gob strings) as U+FFFD: the server would boot with mangled data.
-    if (value.includes('\uFFFD')) {
-      throw new UserDataError(flag, 'is not valid UTF-8 text: Hetzner accepts text user data only; save it as UTF-8');
-    }
-    return { content: value, fromFile: null };
-  }
-  let bytes: Buffer;
+/**
+ * At most USER_DATA_LIMIT + 1 bytes of the file at `path`, or why not. The file is opened once and everything is
+ * checked on that descriptor, so a path swapped between the checks and the read changes nothing.
+ */
+function readBounded(path: string): Buffer | 'unusable' | 'too-large' {
+  let fd: number;
   try {
-    // Far larger than the API accepts: refuse without reading the whole file into memory.
-    if (statSync(value).size > USER_DATA_LIMIT * 4) {
-      throw new UserDataError(
-        flag,
-        `the user data file ${value} is ${statSync(value).size} bytes; Hetzner accepts at most ${USER_DATA_LIMIT} ` +
-          'bytes (32 KiB): shorten it or fetch larger files from cloud-init instead',
-      );
-    }
-    bytes = readFileSync(value);
-  } catch (e) {
-    if (e instanceof UserDataError) throw e;
-    throw new UserDataError(flag, `cannot read the user data file ${value}: ${(e as Error).message}`);
-  }
-  try {
-    return { content: new TextDecoder('utf-8', { fatal: true }).decode(bytes), fromFile: value };
+    // Refused before opening too: opening a device can have effects of its own.
+    if (inPseudoFileSystem(realpathSync(path))) return 'unusable';
+    // Non-blocking, so that a FIFO cannot hold the open; no controlling terminal from a tty.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch {
-    throw new UserDataError(
-      flag,
-      `the user data file ${value} is not valid UTF-8 text (gzip or other binary data cannot be sent): save it as UTF-8`,
-    );
+    return 'unusable';
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return 'unusable';
+    const opened = openedPath(fd);
+    if (opened !== null && inPseudoFileSystem(opened)) return 'unusable';
+    // Files in pseudo-file systems report size 0 whatever they hold, so the size is never trusted: read to the bound.
+    const buf = Buffer.alloc(USER_DATA_LIMIT + 1);
+    let filled = 0;
+    while (filled < buf.length) {
+      const n = readSync(fd, buf, filled, buf.length - filled, null);
+      if (n === 0) break;
+      filled += n;
+    }
+    if (filled > USER_DATA_LIMIT) return 'too-large';
+    return buf.subarray(0, filled);
+  } catch {
+    return 'unusable';
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -80,6 +100,52 @@ function partType(content: string): PartType | null {
 
 function isMime(content: string): boolean {
   return /^content-type:\s*multipart\//i.test(content.trimStart()) || /^mime-version:/i.test(content.trimStart());
+}
+
+/** The user data in the file at `path` (the value of `flag`), which must be cloud-init user data in UTF-8. */
+function readUserDataFile(flag: string, path: string): string {
+  const bytes = readBounded(path);
+  if (bytes === 'too-large') throw new UserDataError(flag, TOO_LARGE_FILE);
+  if (bytes === 'unusable') throw new UserDataError(flag, UNUSABLE_FILE);
+  let content: string;
+  try {
+    content = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserDataError(flag, UNUSABLE_FILE);
+  }
+  // Anything else is no user data cloud-init would run; saying which would tell what the file starts with.
+  if (!partType(content) && !isMime(content)) throw new UserDataError(flag, UNUSABLE_FILE);
+  return content;
+}
+
+/** Inline content, checked for what reaches us from a Go string that was not UTF-8. */
+function inlineUserData(flag: string, value: string): string {
+  // Bytes that were not UTF-8 reach us (through gob strings) as U+FFFD: the server would boot with mangled data.
+  if (value.includes('\uFFFD')) {
+    throw new UserDataError(flag, 'is not valid UTF-8 text: Hetzner accepts text user data only; save it as UTF-8');
+  }
+  return value;
+}
+
+/**
+ * `hetzner-user-data`: inline content, or the content of the file a path-like value names (what rancher-machine
+ * passes). The path is read however it arrived; the rules above make that safe.
+ */
+export function readUserDataValue(flag: string, value: string): { content: string; fromFile: string | null } {
+  if (isPathLike(value)) return { content: readUserDataFile(flag, value.trim()), fromFile: value.trim() };
+  return { content: inlineUserData(flag, value), fromFile: null };
+}
+
+/** `hetzner-additional-user-data`: always the content itself; rancher-machine never makes it a file. */
+export function readAdditionalUserData(flag: string, value: string): string {
+  if (isPathLike(value)) {
+    throw new UserDataError(
+      flag,
+      'takes the cloud-config itself, not the path of a file: paste the content (only hetzner-user-data, where ' +
+        'rancher-machine passes its file, is read from a file)',
+    );
+  }
+  return inlineUserData(flag, value);
 }
 
 /**
@@ -138,16 +204,15 @@ export function mergeUserData(main: string, additional: string, boundarySeed?: s
 /** Reads both flags, merges them and enforces Hetzner's size limit. */
 export function resolveUserData(userData: string, additionalUserData: string): { content: string; sources: string[] } {
   const main = readUserDataValue('hetzner-user-data', userData);
-  const extra = readUserDataValue('hetzner-additional-user-data', additionalUserData);
-  const content = mergeUserData(main.content, extra.content);
-  const size = Buffer.byteLength(content, 'utf8');
-  if (size > USER_DATA_LIMIT) {
+  const extra = readAdditionalUserData('hetzner-additional-user-data', additionalUserData);
+  const content = mergeUserData(main.content, extra);
+  if (Buffer.byteLength(content, 'utf8') > USER_DATA_LIMIT) {
+    // No size in the message: with a file in it, that would tell the file's size.
     throw new UserDataError(
       'hetzner-user-data',
-      `the user data is ${size} bytes, more than Hetzner's limit of ${USER_DATA_LIMIT} bytes ` +
-        '(32 KiB) including hetzner-additional-user-data; shorten it or fetch larger files from cloud-init instead',
+      `the user data is larger than Hetzner's limit of ${USER_DATA_LIMIT} bytes (32 KiB), ` +
+        'hetzner-additional-user-data included; shorten it or fetch larger files from cloud-init instead',
     );
   }
-  const sources = [main.fromFile, extra.fromFile].filter((s): s is string => s !== null);
-  return { content, sources };
+  return { content, sources: main.fromFile === null ? [] : [main.fromFile] };
 }

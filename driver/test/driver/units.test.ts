@@ -97,9 +97,9 @@ describe('user data', () => {
     writeFileSync(path, '#cloud-config\nhostname: m1\n');
     expect(resolveUserData(path, '').content).toBe('#cloud-config\nhostname: m1\n');
     expect(resolveUserData('#cloud-config\nruncmd: []\n', '').content).toBe('#cloud-config\nruncmd: []\n');
-    expect(() => resolveUserData(join(dir, 'missing'), '')).toThrow(/looks like a file path/);
-    expect(() => resolveUserData(dir, '')).toThrow(/no readable regular file/);
-    expect(() => resolveUserData('#cloud-config\n', './nope.yaml')).toThrow(/looks like a file path/);
+    expect(() => resolveUserData(join(dir, 'missing'), '')).toThrow(/names no file the driver can use/);
+    expect(() => resolveUserData(dir, '')).toThrow(/names no file the driver can use/);
+    expect(() => resolveUserData('#cloud-config\n', './nope.yaml')).toThrow(/takes the cloud-config itself/);
   });
 
   it('merges additional cloud-config as a cloud-init multipart message', () => {

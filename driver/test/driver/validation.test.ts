@@ -99,7 +99,7 @@ const ERRORS: Array<[string, Record<string, FlagValue>, string, RegExp]> = [
     'user data path that does not exist',
     { 'hetzner-user-data': '/tmp/modified-user-data-gone' },
     'hetzner-user-data',
-    /looks like a file path/,
+    /names no file the driver can use/,
   ],
   [
     'additional user data without a header',

@@ -11,11 +11,20 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { MockServer } from 'hcloud-mock';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { createFlags } from '../../src/driver';
 import { fastMock, resourcesOf, TOKEN } from '../driver/helpers';
 import { type ChildOutput, outputOf } from '../fixtures/child-output';
 import { goBuild } from '../fixtures/go-build';
 import { pluginCommand, REPO_ROOT } from '../fixtures/plugin-command';
+import {
+  configDefaults,
+  endpointField,
+  entrypointArgs,
+  FILE_TO_FIELD_ALIASES,
+  type FieldValue,
+  flagToField,
+  machineProvisionJob,
+  nodeDriverAnnotations,
+} from './job-args';
 
 const haveGo = spawnSync('go', ['version'], { encoding: 'utf8' }).status === 0;
 if (!haveGo) {
@@ -123,34 +132,26 @@ const createCalls = [
   'Create',
 ].map((m) => `main:${m}`);
 
-type FieldValue = string | boolean | string[];
-
 /**
- * The create arguments of Rancher's v2 provisioning job (§9.5): every field of the machine config (the schema
- * defaults, then the user's values) as sorted `--hetzner-<kebab(field)>=<value>` (true as a bare flag, false and
- * empty values left out, lists repeated), split into `--x v` by the job's entrypoint.
+ * The create arguments of Rancher's v2 provisioning job (§9.5) as the stand-in receives them: every field of the
+ * machine config (the schema defaults, then the user's values, keyed here by flag) rendered by Rancher's args.go
+ * with our NodeDriver's annotations, then split by the job's entrypoint.
  */
 function jobCreateArgs(name: string, script: string, values: Record<string, FieldValue> = {}): string[] {
-  const config = new Map<string, FieldValue>();
-  for (const f of createFlags()) {
-    if (f.kind === 'string') config.set(f.name, f.value);
-    else if (f.kind === 'int') config.set(f.name, String(f.value));
-    else if (f.kind === 'bool') config.set(f.name, false);
-    else config.set(f.name, [...f.value]);
-  }
-  for (const [k, v] of Object.entries(values)) config.set(k, v);
-  const fieldArgs: string[] = [];
-  // Sorted by field; a list keeps its order.
-  for (const [flag, v] of [...config].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (v === true) fieldArgs.push(`--${flag}`);
-    else if (typeof v === 'string' && v !== '') fieldArgs.push(`--${flag}=${v}`);
-    else if (Array.isArray(v)) for (const item of v) fieldArgs.push(`--${flag}=${item}`);
-  }
-  const args = ['create', '--driver=hetzner', `--custom-install-script=${script}`, ...fieldArgs, name];
-  return args.flatMap((a) => {
-    const eq = a.indexOf('=');
-    return a.startsWith('--') && eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a];
+  const config = configDefaults();
+  for (const [flag, v] of Object.entries(values)) config[flagToField('hetzner', flag)] = v;
+  const job = machineProvisionJob({
+    machineName: name,
+    config,
+    annotations: nodeDriverAnnotations(),
+    create: true,
+    installScript: script,
+    downloadUrl: 'http://127.0.0.1:1/docker-machine-driver-hetzner.tar.gz',
+    hash: '',
   });
+  if (Object.keys(job.files).length > 0)
+    throw new Error('a field turned into a file: use machineProvisionJob directly');
+  return entrypointArgs(job.args);
 }
 
 function createArgs(name: string, script: string, values: Record<string, FieldValue> = {}): string[] {
@@ -315,6 +316,82 @@ describe.skipIf(!haveGo)('Rancher and rancher-machine driving our plugin (Go sta
       writeFileSync(join(store, 'machines', name, 'config.json'), storedText);
       const again = await machine(['rm', '-y', name]);
       expect(again.code, explain(again)).toBe(0);
+      expect(resourcesOf(mock, name)).toEqual({ servers: [], keys: [] });
+    },
+    TIMEOUT,
+  );
+
+  it.concurrent(
+    'userData set through the API: the NodeDriver makes it a file, rancher-machine merges its install script, the driver sends the result',
+    async ({ expect }) => {
+      const name = 'c-ud-pool1-7c9d8f6b4-q4w5e';
+      const annotations = nodeDriverAnnotations();
+      expect(annotations[FILE_TO_FIELD_ALIASES]).toBe('userData:userData');
+      const script = join(workDir, 'install-ud.sh');
+      writeFileSync(script, '#!/bin/sh\necho "joining cluster c-ud with secret-token-ud"\n');
+      // What a user puts into the machine config's userData with kubectl or Terraform (no trailing newline).
+      const userData =
+        '#cloud-config\n# site defaults\npackages:\n  - htop\nruncmd:\n  - echo "first step=1"\n' +
+        'write_files:\n  - path: /etc/motd\n    content: |\n      hello\n\n      world';
+      const filesDir = join(workDir, 'files-ud');
+      const job = machineProvisionJob({
+        machineName: name,
+        config: { ...configDefaults(), ...endpointField(mock.url), userData, clusterId: 'c-ud' },
+        annotations,
+        create: true,
+        installScript: script,
+        filesDir,
+        downloadUrl: 'http://127.0.0.1:1/docker-machine-driver-hetzner.tar.gz',
+        hash: '',
+      });
+      // Rancher's files secret, mounted into the job.
+      expect(job.files).toEqual({ userData: `${userData}\n` });
+      mkdirSync(filesDir, { recursive: true });
+      for (const [file, content] of Object.entries(job.files)) writeFileSync(join(filesDir, file), content);
+      const args = entrypointArgs(job.args);
+      expect(args).toContain('--hetzner-user-data');
+      expect(args[args.indexOf('--hetzner-user-data') + 1]).toBe(join(filesDir, 'userData'));
+      expect(args.join(' ')).not.toContain('htop');
+
+      const created = await machine(args, { HETZNER_API_ENDPOINT: mock.url });
+      expect(created.code, explain(created)).toBe(0);
+      expect(created.result.info.userDataFlag).toBe('hetzner-user-data');
+      const merged = readFileSync(created.result.userDataFile ?? '', 'utf8');
+      // The user's keys and list items first, then what rancher-machine added; the hostname it set.
+      expect(merged).toBe(
+        [
+          '#cloud-config',
+          `hostname: ${name}`,
+          'packages:',
+          '  - htop',
+          'runcmd:',
+          '  - echo "first step=1"',
+          '  - sh /usr/local/custom_script/install.sh',
+          'write_files:',
+          '  - path: /etc/motd',
+          '    content: |',
+          '      hello',
+          '',
+          '      world',
+          `  - content: ${/content: (\S{20,})/.exec(merged)?.[1]}`,
+          '    encoding: gzip+b64',
+          '    path: /usr/local/custom_script/install.sh',
+          '    permissions: "0644"',
+          '',
+        ].join('\n'),
+      );
+      const content = /content: (\S{20,})/.exec(merged)?.[1] ?? '';
+      expect(gunzipSync(Buffer.from(content, 'base64')).toString()).toBe(
+        'echo "joining cluster c-ud with secret-token-ud"\n',
+      );
+      // The driver read that file and sent it as it is (no additional user data, so no MIME wrapping).
+      const { servers } = resourcesOf(mock, name);
+      expect(servers).toHaveLength(1);
+      expect(servers[0]?.userData).toBe(merged);
+      expect(`${created.stdout}${created.stderr}`).not.toContain('secret-token-ud');
+
+      const rm = await machine(['rm', '-y', '--update-config', name], { HETZNER_API_ENDPOINT: mock.url });
+      expect(rm.code, explain(rm)).toBe(0);
       expect(resourcesOf(mock, name)).toEqual({ servers: [], keys: [] });
     },
     TIMEOUT,

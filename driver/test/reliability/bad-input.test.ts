@@ -93,7 +93,7 @@ const FLAG_CORPUS: Array<[string, () => Record<string, FlagValue>, RegExp]> = [
   [
     'non-UTF-8 user data file',
     () => ({ 'hetzner-user-data': file('binary-user-data', Buffer.from([0x23, 0x21, 0x0a, 0xff, 0xfe, 0x00, 0xc3])) }),
-    /hetzner-user-data: the user data file .* is not valid UTF-8/,
+    /hetzner-user-data: names no file the driver can use/,
   ],
   [
     'user data that arrived with non-UTF-8 bytes',
@@ -104,14 +104,14 @@ const FLAG_CORPUS: Array<[string, () => Record<string, FlagValue>, RegExp]> = [
   [
     'user data file far over 32 KiB',
     () => ({ 'hetzner-user-data': file('huge-user-data', big(400 * 1024)) }),
-    /hetzner-user-data: the user data file .* bytes; Hetzner accepts at most 32768/,
+    /hetzner-user-data: names a file larger than Hetzner's limit of 32768 bytes/,
   ],
   [
     'user data and additional user data together over 32 KiB',
     () => ({ 'hetzner-user-data': big(20 * 1024), 'hetzner-additional-user-data': big(20 * 1024) }),
     /32 KiB/,
   ],
-  ['user data path that does not exist', () => ({ 'hetzner-user-data': '/nonexistent/ud' }), /looks like a file path/],
+  ['user data path that does not exist', () => ({ 'hetzner-user-data': '/nonexistent/ud' }), /names no file/],
   ['create-firewall without a cluster', () => ({ 'hetzner-create-firewall': true }), /set --hetzner-cluster-id/],
   ['firewall name of 129 characters', () => ({ 'hetzner-firewall-name': 'f'.repeat(129) }), /hetzner-firewall-name:/],
 ];

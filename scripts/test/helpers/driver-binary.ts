@@ -1,4 +1,5 @@
-// Builds the driver executable once for the test run (or uses HETZNER_DRIVER_BINARY when CI hands one in).
+// Builds the driver executable (and its release archive) once for the test run (or uses HETZNER_DRIVER_BINARY for
+// the executable when CI hands one in).
 // Test files run in parallel workers, so the build is guarded by a lock directory and reused while it is newer than
 // every source file it was built from.
 import { spawnSync } from 'node:child_process';
@@ -29,8 +30,17 @@ export function expectedBuildInfo(): { version: string; commit: string } {
 const stampOf = (binary: string) => `${binary}.stamp`;
 const stampText = () => JSON.stringify(expectedBuildInfo());
 
+/** The release archive build.mjs packs the amd64 executable into (what a NodeDriver's url points at). */
+function archiveOf(binary: string): string | null {
+  if (!binary.endsWith('/docker-machine-driver-hetzner')) return null;
+  const { version } = expectedBuildInfo();
+  return join(dirname(binary), `docker-machine-driver-hetzner-${version}-linux-amd64.tar.gz`);
+}
+
 function isFresh(binary: string): boolean {
   if (!existsSync(binary) || !existsSync(stampOf(binary))) return false;
+  const archive = archiveOf(binary);
+  if (archive && !(existsSync(archive) && existsSync(`${archive}.sha256`))) return false;
   // A new commit or version changes what the binary embeds, even when no source file changed.
   if (readFileSync(stampOf(binary), 'utf8') !== stampText()) return false;
   const built = statSync(binary).mtimeMs;
@@ -67,6 +77,19 @@ async function withLock<T>(fn: () => T): Promise<T> {
 /** Path of the driver executable for `arch`, built from the current sources if needed. */
 export async function driverBinary(arch: 'amd64' | 'arm64' = 'amd64'): Promise<string> {
   if (arch === 'amd64' && process.env.HETZNER_DRIVER_BINARY) return process.env.HETZNER_DRIVER_BINARY;
+  return ownBuild(arch);
+}
+
+/**
+ * The amd64 release archive and its `.sha256`, as `pnpm build` makes them, from the same build (and cache) as
+ * driverBinary(): one build serves the black-box pass, the chroot test and the job-flow test.
+ */
+export async function releaseArchive(): Promise<{ archive: string; sha256File: string }> {
+  const archive = archiveOf(await ownBuild('amd64')) as string;
+  return { archive, sha256File: `${archive}.sha256` };
+}
+
+async function ownBuild(arch: 'amd64' | 'arm64'): Promise<string> {
   const binary = join(
     outDir,
     arch === 'amd64' ? 'docker-machine-driver-hetzner' : 'docker-machine-driver-hetzner-linux-arm64',
@@ -76,9 +99,18 @@ export async function driverBinary(arch: 'amd64' | 'arm64' = 'amd64'): Promise<s
     if (isFresh(binary)) return binary;
     // Taken before building, so that a commit made meanwhile makes the next run rebuild.
     const stamp = stampText();
+    // amd64 with its archive (a few seconds of gzip), which the job-flow test downloads.
     const r = spawnSync(
       process.execPath,
-      [join(repoRoot, 'scripts', 'build.mjs'), '--driver-only', '--no-archive', '--arch', arch, '--out-dir', outDir],
+      [
+        join(repoRoot, 'scripts', 'build.mjs'),
+        '--driver-only',
+        ...(arch === 'amd64' ? [] : ['--no-archive']),
+        '--arch',
+        arch,
+        '--out-dir',
+        outDir,
+      ],
       { cwd: repoRoot, encoding: 'utf8' },
     );
     if (r.status !== 0) throw new Error(`building the driver failed:\n${r.stdout}\n${r.stderr}`);

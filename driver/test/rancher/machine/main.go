@@ -8,8 +8,9 @@
 //	machine [global flags] rm [-y] [--update-config] NAME
 //	machine [global flags] status NAME
 //
-// Global flags: --plugin-json '["cmd","arg",…]' (how to start the driver; rancher-machine finds
-// docker-machine-driver-D on PATH instead), --storage-path DIR, --state-interval DURATION (rancher-machine: 3s),
+// Global flags: --plugin-json '["cmd","arg",…]' (how to start the driver; without it, as rancher-machine does,
+// docker-machine-driver-D on PATH), --storage-path DIR, --secret-namespace/--secret-name/--kubeconfig (the job's
+// secret-backed store: accepted and recorded, the store stays in --storage-path), --state-interval DURATION (rancher-machine: 3s),
 // --credential-fields apiToken,… and --min-exit/--max-exit (bounds for the introspected plugin's self-exit).
 //
 // Log lines go to stdout as rancher-machine prints them; plugin stdout is shown as "(name) line" and plugin stderr as
@@ -32,6 +33,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,6 +155,7 @@ const (
 )
 
 type result struct {
+	Args         []string          `json:"args"`
 	Command      string            `json:"command"`
 	OK           bool              `json:"ok"`
 	Error        string            `json:"error,omitempty"`
@@ -218,11 +221,17 @@ type plugin struct {
 // startPlugin is localbinary's Executor.Start + Plugin.Address: the parent's argv is passed through, the token and
 // driver name are added to the inherited environment, and the first stdout line must be the address within 10 s.
 func startPlugin(label, driver string) (*plugin, error) {
-	if len(pluginCmd) == 0 {
-		return nil, errors.New("no plugin command: pass --plugin-json")
+	command := pluginCmd
+	if len(command) == 0 {
+		// localbinary: the executable docker-machine-driver-<name> on PATH, as the job installs it.
+		path, err := exec.LookPath("docker-machine-driver-" + driver)
+		if err != nil {
+			return nil, fmt.Errorf("Driver %q not found. Do you have the plugin binary %q accessible in your PATH?", driver, "docker-machine-driver-"+driver)
+		}
+		command = []string{path}
 	}
-	args := append(append([]string{}, pluginCmd[1:]...), os.Args...)
-	cmd := exec.Command(pluginCmd[0], args...)
+	args := append(append([]string{}, command[1:]...), os.Args...)
+	cmd := exec.Command(command[0], args...)
 	cmd.Env = append(os.Environ(), "MACHINE_PLUGIN_TOKEN=42", "MACHINE_PLUGIN_DRIVER_NAME="+driver)
 	// localbinary/utils.go (rancher117+): Rancher's server runs plugins as an unprivileged user this way.
 	if uid, gid := os.Getenv("MACHINE_PLUGIN_UID"), os.Getenv("MACHINE_PLUGIN_GID"); uid != "" && gid != "" {
@@ -727,32 +736,36 @@ func osFlag(flags []Flag) string {
 	return ""
 }
 
-// writeModifiedUserData is updateUserdataFile for a Linux node: it wraps the install script into a cloud-config
-// (gzip+base64 in write_files, run by runcmd, hostname set) and writes it to $TMPDIR/modified-user-data*. The
-// existing user data is read as a file path; merging into a non-empty one needs a YAML parser, which the real
-// program has and this stand-in does not, so that case is refused with the real program's wording where it has one.
+// writeModifiedUserData is updateUserdataFile for a Linux node: it reads the existing user data as a file path
+// (empty: start from "#cloud-config"), merges the install script into it (gzip+base64 in write_files, run by
+// runcmd, hostname set unless present) and writes the result to $TMPDIR/modified-user-data*. User data that starts
+// with "#!" is joined with the script; "#cloud-config" is merged as YAML, which this stand-in (standard library
+// only) reads for block-style top-level keys only (see mergeCloudConfig); anything else fails with the real
+// program's message.
 func writeModifiedUserData(existingPath, scriptPath, hostname string) (string, error) {
+	existing := []byte("#cloud-config")
 	if existingPath != "" {
 		b, err := os.ReadFile(existingPath)
 		if err != nil {
-			return "", fmt.Errorf("could not alter cloud-init file: %v", err)
+			return "", err
 		}
-		head := strings.TrimSpace(string(b))
-		if !strings.HasPrefix(head, "#!") && !strings.HasPrefix(head, "#cloud-config") {
-			return "", errors.New("existing userdata file does not begin with '#!' or '#cloud-config'")
-		}
-		return "", errors.New("this emulation cannot merge into existing user data (no YAML parser); leave the user-data flag empty")
+		existing = b
 	}
 	script, err := os.ReadFile(scriptPath)
 	if err != nil {
-		return "", fmt.Errorf("could not read custom install script: %v", err)
+		return "", err
 	}
-	if strings.HasPrefix(string(script), "#!") {
-		if nl := bytes.IndexByte(script, '\n'); nl >= 0 {
-			script = script[nl+1:]
-		} else {
-			script = nil
+	script = stripShebang(script)
+	var entries []cloudConfigEntry
+	switch {
+	case bytes.HasPrefix(existing, []byte("#!")):
+		script = bytes.Join([][]byte{stripShebang(existing), script}, []byte("\n\n"))
+	case bytes.HasPrefix(existing, []byte("#cloud-config")):
+		if entries, err = parseCloudConfig(string(existing)); err != nil {
+			return "", err
 		}
+	default:
+		return "", errors.New("existing userdata file does not begin with '#!' or '#cloud-config'")
 	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -762,16 +775,10 @@ func writeModifiedUserData(existingPath, scriptPath, hostname string) (string, e
 	if err := zw.Close(); err != nil {
 		return "", err
 	}
-	// yaml.Marshal of the merged map: keys sorted, strings quoted only where YAML needs it.
-	doc := "#cloud-config\n" +
-		"hostname: " + yamlScalar(hostname) + "\n" +
-		"runcmd:\n" +
-		"- sh /usr/local/custom_script/install.sh\n" +
-		"write_files:\n" +
-		"- content: " + base64.StdEncoding.EncodeToString(gz.Bytes()) + "\n" +
-		"  encoding: gzip+b64\n" +
-		"  path: /usr/local/custom_script/install.sh\n" +
-		"  permissions: \"0644\"\n"
+	doc, err := mergeCloudConfig(entries, hostname, base64.StdEncoding.EncodeToString(gz.Bytes()))
+	if err != nil {
+		return "", err
+	}
 	f, err := os.CreateTemp("", "modified-user-data")
 	if err != nil {
 		return "", err
@@ -781,6 +788,134 @@ func writeModifiedUserData(existingPath, scriptPath, hostname string) (string, e
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// stripShebang drops a first line that starts with "#!", as rancher-machine's `^#!.*\n` does.
+func stripShebang(b []byte) []byte {
+	if !bytes.HasPrefix(b, []byte("#!")) {
+		return b
+	}
+	if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
+		return b[nl+1:]
+	}
+	return b
+}
+
+// cloudConfigEntry is one top-level key of a cloud-config: its inline value and the lines under it, verbatim.
+type cloudConfigEntry struct {
+	key    string
+	inline string
+	body   []string
+}
+
+var topLevelKey = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_-]*):(?:[ \t]+(.*))?$`)
+
+// parseCloudConfig splits a cloud-config into its top-level keys. Comments and blank lines between keys are dropped
+// (as yaml.Unmarshal + Marshal drop them); a line at column 0 that is no "key:" is refused, since without a YAML
+// parser the stand-in cannot know what it means.
+func parseCloudConfig(doc string) ([]cloudConfigEntry, error) {
+	var entries []cloudConfigEntry
+	seen := map[string]bool{}
+	for i, line := range strings.Split(doc, "\n") {
+		if i == 0 {
+			continue // the #cloud-config header
+		}
+		if len(entries) > 0 && (line == "" || line[0] == ' ' || line[0] == '\t' || line[0] == '-') {
+			last := &entries[len(entries)-1]
+			last.body = append(last.body, line)
+			continue
+		}
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		m := topLevelKey.FindStringSubmatch(line)
+		if m == nil {
+			return nil, fmt.Errorf("this stand-in reads block-style cloud-config only; line %d is %q", i+1, truncate(line, 80))
+		}
+		if seen[m[1]] {
+			return nil, fmt.Errorf("yaml: mapping key %q already defined", m[1])
+		}
+		seen[m[1]] = true
+		entries = append(entries, cloudConfigEntry{key: m[1], inline: strings.TrimSpace(m[2])})
+	}
+	for i := range entries {
+		for len(entries[i].body) > 0 && strings.TrimSpace(entries[i].body[len(entries[i].body)-1]) == "" {
+			entries[i].body = entries[i].body[:len(entries[i].body)-1]
+		}
+	}
+	return entries, nil
+}
+
+// appendToList is appendValueToListInCloudConfig: item (lines of one sequence entry, "- " at column 0) goes at the
+// end of the list under key, which is created when absent; a key holding anything but a list is an error.
+func appendToList(entries []cloudConfigEntry, key string, item []string) ([]cloudConfigEntry, error) {
+	for i := range entries {
+		e := &entries[i]
+		if e.key != key {
+			continue
+		}
+		if strings.HasPrefix(e.inline, "[") && e.inline != "[]" {
+			return nil, fmt.Errorf("this stand-in cannot append to the flow-style list %s: %s", key, e.inline)
+		}
+		if e.inline != "" && e.inline != "[]" {
+			return nil, fmt.Errorf("unable to get %s from cloud-config YAML", key)
+		}
+		indent := ""
+		for _, l := range e.body {
+			if t := strings.TrimLeft(l, " "); t != "" {
+				if !strings.HasPrefix(t, "- ") && t != "-" {
+					return nil, fmt.Errorf("unable to get %s from cloud-config YAML", key)
+				}
+				indent = l[:len(l)-len(t)]
+				break
+			}
+		}
+		e.inline = ""
+		for _, l := range item {
+			e.body = append(e.body, indent+l)
+		}
+		return entries, nil
+	}
+	return append(entries, cloudConfigEntry{key: key, body: item}), nil
+}
+
+// mergeCloudConfig is writeCloudConfig + commonCloudConfig for Linux, written out the way yaml.Marshal does: keys
+// sorted, the new entries in its style.
+func mergeCloudConfig(entries []cloudConfigEntry, hostname, encodedScript string) (string, error) {
+	hasHostname := false
+	for _, e := range entries {
+		hasHostname = hasHostname || e.key == "hostname"
+	}
+	if !hasHostname {
+		entries = append(entries, cloudConfigEntry{key: "hostname", inline: yamlScalar(hostname)})
+	}
+	var err error
+	entries, err = appendToList(entries, "write_files", []string{
+		"- content: " + encodedScript,
+		"  encoding: gzip+b64",
+		"  path: /usr/local/custom_script/install.sh",
+		"  permissions: \"0644\"",
+	})
+	if err != nil {
+		return "", err
+	}
+	if entries, err = appendToList(entries, "runcmd", []string{"- sh /usr/local/custom_script/install.sh"}); err != nil {
+		return "", err
+	}
+	sort.Slice(entries, func(a, b int) bool { return entries[a].key < entries[b].key })
+	var out strings.Builder
+	out.WriteString("#cloud-config\n")
+	for _, e := range entries {
+		if e.inline != "" {
+			out.WriteString(e.key + ": " + e.inline + "\n")
+		} else {
+			out.WriteString(e.key + ":\n")
+		}
+		for _, l := range e.body {
+			out.WriteString(l + "\n")
+		}
+	}
+	return out.String(), nil
 }
 
 var plainScalar = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -1146,6 +1281,7 @@ func cmdStatus(args []string) {
 
 func main() {
 	args := os.Args[1:]
+	res.Args = append([]string{}, args...)
 	driverForIntrospection := "hetzner"
 	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
 		name := strings.TrimPrefix(args[0], "--")
@@ -1177,6 +1313,9 @@ func main() {
 			maxExit, err = time.ParseDuration(value)
 		case "driver-name":
 			driverForIntrospection = value
+		case "secret-namespace", "secret-name", "kubeconfig":
+			// rancher-machine keeps the store in that Kubernetes secret; the stand-in keeps it in --storage-path.
+			res.Info[name] = value
 		default:
 			err = fmt.Errorf("unknown global flag --%s", name)
 		}
