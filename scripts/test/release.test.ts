@@ -233,6 +233,9 @@ describe('scripts/render-nodedriver.mjs', () => {
       'kind: NodeDriver',
       '  name: hetzner',
       '    privateCredentialFields: apiToken',
+      // The endpoint belongs to the credential (HETZNER_API_ENDPOINT), optional, never to a machine pool.
+      '    publicCredentialFields: apiEndpoint',
+      '    optionalCredentialFields: apiEndpoint',
       '  active: true',
       '  addCloudCredential: true',
       `  url: "${url}"`,
