@@ -60,7 +60,6 @@ async function createMachine(mock: MockServer, store: string, m: Machine): Promi
     const opts = new Map<string, FlagValue>();
     for (const f of await client.getCreateFlags()) opts.set(f.name, f.kind === 'bool' ? false : f.value);
     opts.set('hetzner-api-token', TOKEN);
-    opts.set('hetzner-api-endpoint', mock.url);
     for (const [k, v] of Object.entries(m.flags)) opts.set(k, v);
     await client.setConfigFromFlags(opts);
     console.log(`  [${m.name}] PreCreateCheck`);

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // docker-machine-driver-hetzner. Started by rancher-machine (MACHINE_PLUGIN_TOKEN=42) it is a driver plugin and
 // ignores argv, which then holds the parent's own arguments; otherwise it is a small CLI.
+import { enforceTlsVerification } from './hcloud/endpoint';
 import { isPluginMode } from './plugin/notice';
 
 async function main(): Promise<void> {
+  // Before anything can open a connection: certificate checks are not the environment's to switch off.
+  enforceTlsVerification(process.env);
   if (isPluginMode(process.env)) {
     const { runPlugin } = await import('./plugin/serve');
     await runPlugin({

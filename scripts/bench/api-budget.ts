@@ -67,13 +67,9 @@ function configJson(name: string, store: string): Uint8Array {
 }
 
 async function createMachine(mock: MockServer, name: string, store: string, values: Record<string, FlagValue>) {
-  const d = new HetznerDriver({ logger: quiet, env: {} });
+  const d = new HetznerDriver({ logger: quiet, env: { HETZNER_API_ENDPOINT: mock.url } });
   await d.setConfigRaw(configJson(name, store));
-  await d.setConfigFromFlags(
-    new Map<string, FlagValue>(
-      Object.entries({ 'hetzner-api-token': TOKEN, 'hetzner-api-endpoint': mock.url, ...values }),
-    ),
-  );
+  await d.setConfigFromFlags(new Map<string, FlagValue>(Object.entries({ 'hetzner-api-token': TOKEN, ...values })));
   const before = mock.requests.length;
   await d.preCreateCheck();
   await d.create();

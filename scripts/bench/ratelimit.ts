@@ -46,14 +46,9 @@ async function main(): Promise<void> {
           },
         };
         const name = `rl-${i}`;
-        const d = new HetznerDriver({ logger, env: {} });
+        const d = new HetznerDriver({ logger, env: { HETZNER_API_ENDPOINT: mock.url } });
         await d.setConfigRaw(new TextEncoder().encode(JSON.stringify({ MachineName: name, StorePath: store })));
-        await d.setConfigFromFlags(
-          new Map<string, FlagValue>([
-            ['hetzner-api-token', TOKEN],
-            ['hetzner-api-endpoint', mock.url],
-          ]),
-        );
+        await d.setConfigFromFlags(new Map<string, FlagValue>([['hetzner-api-token', TOKEN]]));
         const t0 = Date.now();
         await d.preCreateCheck();
         await d.create();

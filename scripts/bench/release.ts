@@ -148,13 +148,18 @@ async function main(): Promise<void> {
       name: 'docker-machine-driver-hetzner',
       binary: ourBinary(),
       archiveBytes: 0,
-      env: { PATH: process.env.PATH, HOME: store, HETZNER_API_TOKEN: TOKEN, HETZNER_DRIVER_POLL_MS: '10' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: store,
+        HETZNER_API_TOKEN: TOKEN,
+        HETZNER_API_ENDPOINT: mock.url,
+        HETZNER_DRIVER_POLL_MS: '10',
+      },
       async cycle(client, i) {
         const name = `bench-${i}`;
         await client.setConfigRaw({ MachineName: name, StorePath: store, SSHPort: 0, SSHUser: '', SSHKeyPath: '' });
         const opts = new Map<string, FlagValue>();
         for (const f of await client.getCreateFlags()) opts.set(f.name, f.kind === 'bool' ? false : f.value);
-        opts.set('hetzner-api-endpoint', mock.url);
         opts.set('hetzner-api-token', TOKEN);
         await client.setConfigFromFlags(opts);
         await client.preCreateCheck();

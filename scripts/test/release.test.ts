@@ -233,6 +233,9 @@ describe('scripts/render-nodedriver.mjs', () => {
       'kind: NodeDriver',
       '  name: hetzner',
       '    privateCredentialFields: apiToken',
+      // The endpoint belongs to the credential (HETZNER_API_ENDPOINT), optional, never to a machine pool.
+      '    publicCredentialFields: apiEndpoint',
+      '    optionalCredentialFields: apiEndpoint',
       '    nodedriver.cattle.io/file-to-field-aliases: userData:userData',
       '  active: true',
       '  addCloudCredential: true',

@@ -2,9 +2,10 @@
 // SetConfigFromFlags. Order matters: rancher-machine writes its bootstrap cloud-config path into the FIRST flag whose
 // name contains user-data/userdata/custom-data/cloud-config, so `hetzner-user-data` must precede
 // `hetzner-additional-user-data`.
+import { DEFAULT_ENDPOINT } from '../hcloud/endpoint';
 import type { CreateFlag, DriverOptions, FlagValue } from './interface';
 
-export const DEFAULT_API_ENDPOINT = 'https://api.hetzner.cloud/v1';
+export const DEFAULT_API_ENDPOINT = DEFAULT_ENDPOINT;
 export const DEFAULT_SERVER_TYPE = 'cx23';
 export const DEFAULT_LOCATION = 'fsn1';
 export const DEFAULT_IMAGE = 'ubuntu-24.04';
@@ -99,7 +100,12 @@ const CREATE_FLAGS: readonly CreateFlag[] = Object.freeze([
   bool(FLAG.disablePublicIpv6, 'Create the server without a public IPv6 network'),
   str(FLAG.userData, 'Cloud-init user data, inline or the path of a regular file holding it (at most 32 KiB)'),
   str(FLAG.placementGroup, 'ID or name of a spread placement group to put the server in'),
-  str(FLAG.apiEndpoint, 'Hetzner Cloud API endpoint; change only for testing or a proxy', DEFAULT_API_ENDPOINT),
+  str(
+    FLAG.apiEndpoint,
+    'Hetzner Cloud API endpoint; set it on the cloud credential (HETZNER_API_ENDPOINT): a value here that differs ' +
+      'from it is refused',
+    DEFAULT_API_ENDPOINT,
+  ),
   str(FLAG.sshUser, 'User that Rancher logs in as over SSH', DEFAULT_SSH_USER),
   int(FLAG.sshPort, 'SSH port of the server', DEFAULT_SSH_PORT),
   slice(FLAG.serverLabels, 'Extra labels for the server, each as key=value'),

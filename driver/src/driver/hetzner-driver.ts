@@ -14,12 +14,15 @@ import {
   type Action,
   ActionError,
   ActionTimeoutError,
+  ENDPOINT_ENV,
+  endpointFromEnv,
   HcloudClient,
   type HcloudClientOptions,
   isHcloudError,
   type Server,
   type ServerCreateRequest,
   type SshKey,
+  sameEndpoint,
 } from '../hcloud';
 import { generateEd25519KeyPair, type KeyPair, writeKeyPair } from '../ssh/keys';
 import { machineAddresses } from './addresses';
@@ -32,6 +35,7 @@ import {
   DEFAULT_API_ENDPOINT,
   DEFAULT_SSH_PORT,
   DEFAULT_SSH_USER,
+  FLAG,
   type FlagSettings,
   readFlags,
 } from './flags';
@@ -152,8 +156,9 @@ export class HetznerDriver implements Driver {
     // Rancher's delete path (`rm`) never calls SetConfigFromFlags: a rotated credential reaches us only via env.
     const token = this.env.HETZNER_API_TOKEN?.trim();
     if (token) this.config.AccessToken = token;
-    const endpoint = this.env.HETZNER_API_ENDPOINT?.trim();
-    if (endpoint) this.config.APIEndpoint = endpoint;
+    // The endpoint is this process's own setting, never the stored one: whoever could edit the saved machine
+    // state must not be able to send the token elsewhere on the next Remove.
+    this.config.APIEndpoint = this.apiEndpoint();
   }
 
   async getConfigRaw(): Promise<Uint8Array> {
@@ -171,8 +176,7 @@ export class HetznerDriver implements Driver {
     const s = readFlags(opts);
     // rancher-machine fills the token flag from its EnvVar; a caller that sends the bare defaults gets the same.
     if (!s.apiToken) s.apiToken = this.env.HETZNER_API_TOKEN?.trim() || this.config.AccessToken;
-    const envEndpoint = this.env.HETZNER_API_ENDPOINT?.trim();
-    if (envEndpoint && s.apiEndpoint === DEFAULT_API_ENDPOINT) s.apiEndpoint = envEndpoint;
+    s.apiEndpoint = this.endpointFromFlag(s.apiEndpoint);
     this.settings = s;
     this.checked = null;
     const c = this.config;
@@ -859,7 +863,7 @@ export class HetznerDriver implements Driver {
     const c = this.config;
     return {
       apiToken: c.AccessToken,
-      apiEndpoint: c.APIEndpoint || DEFAULT_API_ENDPOINT,
+      apiEndpoint: this.apiEndpoint(),
       serverType: c.Type,
       location: c.Location,
       image: c.Image,
@@ -889,6 +893,28 @@ export class HetznerDriver implements Driver {
     };
   }
 
+  /** Where this process sends the token: HETZNER_API_ENDPOINT (the credential's apiEndpoint), else Hetzner. */
+  private apiEndpoint(): string {
+    return endpointFromEnv(this.env);
+  }
+
+  /**
+   * The endpoint flag may only repeat the process's endpoint: Rancher puts credential fields into the machine-config
+   * schema too, so a pool could name another host, and rancher-machine fills the flag from HETZNER_API_ENDPOINT (or
+   * the default) when the pool does not. Anything else is refused rather than silently replaced, so the person who
+   * set it learns that it has no effect and where the setting lives.
+   */
+  private endpointFromFlag(flag: string): string {
+    const own = this.apiEndpoint();
+    if (!flag || sameEndpoint(flag, own) || sameEndpoint(flag, DEFAULT_API_ENDPOINT)) return own;
+    throw new Error(
+      `${FLAG.apiEndpoint} "${flag}" is refused: the API endpoint belongs to the cloud credential (field ` +
+        `apiEndpoint, environment variable ${ENDPOINT_ENV}), so that a machine pool cannot send the credential's ` +
+        `token elsewhere. This process uses ${own}. Remove the value from the machine pool and set it on the ` +
+        `credential (outside Rancher: export ${ENDPOINT_ENV})`,
+    );
+  }
+
   private client(): HcloudClient {
     const token = this.config.AccessToken;
     if (!token) {
@@ -896,7 +922,7 @@ export class HetznerDriver implements Driver {
         'No Hetzner API token: set --hetzner-api-token or HETZNER_API_TOKEN (in Rancher: the cloud credential)',
       );
     }
-    const endpoint = this.config.APIEndpoint || DEFAULT_API_ENDPOINT;
+    const endpoint = this.apiEndpoint();
     const key = `${endpoint}\n${token}`;
     if (this.cachedClient?.key !== key) {
       this.cachedClient = {

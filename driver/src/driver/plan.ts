@@ -2,6 +2,8 @@
 // each problem with the flag at fault and the fix. Reads only; nothing is created here.
 import { foreignFirewallMessage, isClusterFirewall } from '../firewall';
 import {
+  ENDPOINT_ENV,
+  EndpointError,
   type HcloudClient,
   HcloudError,
   HcloudNetworkError,
@@ -67,7 +69,7 @@ export async function planCreate(input: {
   try {
     client = input.client();
   } catch (e) {
-    error(/endpoint/i.test((e as Error).message) ? FLAG.apiEndpoint : FLAG.apiToken, (e as Error).message);
+    error(e instanceof EndpointError ? ENDPOINT_ENV : FLAG.apiToken, (e as Error).message);
     return { plan: null, problems };
   }
 
@@ -76,7 +78,7 @@ export async function planCreate(input: {
       return await fn();
     } catch (e) {
       const [f, m] = apiProblem(e, s.apiEndpoint);
-      error(f === FLAG.apiEndpoint || f === FLAG.apiToken ? f : flag, `looking up ${what}: ${m}`);
+      error(f === ENDPOINT_ENV || f === FLAG.apiToken ? f : flag, `looking up ${what}: ${m}`);
       return undefined;
     }
   };
@@ -324,11 +326,11 @@ function apiProblem(e: unknown, endpoint: string): [string, string] {
     return [FLAG.apiToken, `the token may not do this (${(e as HcloudError).code}): use a read & write token`];
   }
   if (e instanceof HcloudNetworkError || e instanceof HttpStatusError) {
-    return [FLAG.apiEndpoint, `cannot talk to the Hetzner API at ${endpoint}: ${(e as Error).message}`];
+    return [ENDPOINT_ENV, `cannot talk to the Hetzner API at ${endpoint}: ${(e as Error).message}`];
   }
   if (e instanceof HcloudError && e.status >= 500) {
-    return [FLAG.apiEndpoint, `the Hetzner API failed (${e.message}); this is usually temporary: try again`];
+    return [ENDPOINT_ENV, `the Hetzner API failed (${e.message}); this is usually temporary: try again`];
   }
   if (e instanceof HcloudError) return [FLAG.apiToken, e.message];
-  return [FLAG.apiEndpoint, (e as Error).message ?? String(e)];
+  return [ENDPOINT_ENV, (e as Error).message ?? String(e)];
 }

@@ -1,6 +1,7 @@
 // HcloudClient: wires the handler chain and the per-resource clients. All timing (sleep, clock, randomness) is
 // injectable so tests run backoff in milliseconds, and every instance keeps its own state.
 import type { Logger } from '../driver/interface';
+import { checkEndpoint, DEFAULT_ENDPOINT } from './endpoint';
 import { debugHandler } from './http/debug-handler';
 import { errorHandler } from './http/error-handler';
 import { fetchHandler } from './http/fetch-handler';
@@ -21,8 +22,6 @@ import { ServerClient } from './resources/server';
 import { ServerTypeClient } from './resources/server-type';
 import { SshKeyClient } from './resources/ssh-key';
 import { VolumeClient } from './resources/volume';
-
-export const DEFAULT_ENDPOINT = 'https://api.hetzner.cloud/v1';
 
 export interface HcloudClientOptions {
   token: string;
@@ -78,16 +77,8 @@ export class HcloudClient {
     if (!/^[\x21-\x7e]+$/.test(token)) {
       throw new Error('Hetzner API token contains spaces or non-ASCII characters; copy the token again');
     }
-    const endpoint = (opts.endpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '');
-    let url: URL;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      throw new Error(`Hetzner API endpoint "${endpoint}" is not a valid URL (expected e.g. ${DEFAULT_ENDPOINT})`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new Error(`Hetzner API endpoint "${endpoint}" must be an http(s) URL (expected e.g. ${DEFAULT_ENDPOINT})`);
-    }
+    // https, or http to loopback only; checked before any request so a bad endpoint never receives the token.
+    const endpoint = checkEndpoint(opts.endpoint ?? DEFAULT_ENDPOINT);
     this.endpoint = endpoint;
 
     const sleep = opts.sleep ?? defaultSleep;

@@ -1,5 +1,15 @@
 // The typed Hetzner Cloud client: import everything from here.
-export { DEFAULT_ENDPOINT, HcloudClient, type HcloudClientOptions } from './client';
+export { HcloudClient, type HcloudClientOptions } from './client';
+export {
+  checkEndpoint,
+  DEFAULT_ENDPOINT,
+  ENDPOINT_ENV,
+  EndpointError,
+  endpointFromEnv,
+  enforceTlsVerification,
+  isLoopbackHost,
+  sameEndpoint,
+} from './endpoint';
 export {
   ActionError,
   ActionTimeoutError,

@@ -1,6 +1,7 @@
 // Plugin mode: what rancher-machine expects of a driver process (reference §1.2). The address goes out first,
 // before anything heavy loads; the driver is built afterwards and requests wait for it. The process ends itself
-// 10 s after the last .Heartbeat (Rancher's flag introspection never says goodbye) and right after answering .Close.
+// 10 s after the last .Heartbeat on the first connection (Rancher's flag introspection never says goodbye) and right
+// after answering .Close.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Driver, Logger } from '../driver/interface';
 import { createPluginLogger, type LineSink, writeLines } from '../log';
@@ -107,6 +108,9 @@ export async function runPlugin(opts: RunPluginOptions): Promise<PluginHandle | 
     if (!driverPromise) throw new Error('internal error: driver requested before the address was printed');
     return driverPromise;
   };
+  // Only the first connection is rancher-machine's (it dials once and heartbeats on that client): heartbeats from any
+  // later local connection must not keep a plugin alive whose parent is gone.
+  let owner: Socket | undefined;
   const server: Server = createServer((socket) => {
     if (sockets.size >= maxConnections) {
       logger.debug(`rpc: refusing a connection: ${maxConnections} are open already`);
@@ -115,6 +119,7 @@ export async function runPlugin(opts: RunPluginOptions): Promise<PluginHandle | 
     }
     socket.setNoDelay(true);
     sockets.add(socket);
+    owner ??= socket;
     socket.on('close', () => sockets.delete(socket));
     serveRpcConnection({
       socket,
@@ -122,7 +127,9 @@ export async function runPlugin(opts: RunPluginOptions): Promise<PluginHandle | 
       logger,
       limits: connectionLimits,
       hooks: {
-        heartbeat: armWatchdog,
+        heartbeat: () => {
+          if (socket === owner) armWatchdog();
+        },
         close: () => finish(0, 'closed by the client'),
       },
     });

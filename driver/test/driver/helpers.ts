@@ -98,10 +98,13 @@ export function configJson(machineName: string, storePath: string, extra: Record
   );
 }
 
-export function flags(mock: MockServer, values: Record<string, FlagValue> = {}): Map<string, FlagValue> {
-  return new Map<string, FlagValue>(
-    Object.entries({ 'hetzner-api-token': TOKEN, 'hetzner-api-endpoint': mock.url, ...values }),
-  );
+/** The process environment that points the driver at the mock: the endpoint is never taken from a flag. */
+export function mockEnv(mock: MockServer, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { HETZNER_API_ENDPOINT: mock.url, ...extra };
+}
+
+export function flags(_mock: MockServer, values: Record<string, FlagValue> = {}): Map<string, FlagValue> {
+  return new Map<string, FlagValue>(Object.entries({ 'hetzner-api-token': TOKEN, ...values }));
 }
 
 /** A driver configured for `name`, ready for PreCreateCheck/Create. */
@@ -109,9 +112,9 @@ export async function configuredDriver(
   mock: MockServer,
   name: string,
   values: Record<string, FlagValue> = {},
-  opts: { logger?: Logger; timeouts?: Partial<DriverTimeouts>; store?: string } = {},
+  opts: { logger?: Logger; timeouts?: Partial<DriverTimeouts>; store?: string; env?: NodeJS.ProcessEnv } = {},
 ) {
-  const d = newDriver(opts);
+  const d = newDriver({ ...opts, env: mockEnv(mock, opts.env) });
   await d.setConfigRaw(configJson(name, opts.store ?? tempStore()));
   await d.setConfigFromFlags(flags(mock, values));
   return d;

@@ -14,6 +14,7 @@ import {
   configuredDriver,
   FAST_TIMEOUTS,
   fastMockPerFile,
+  mockEnv,
   newDriver,
   resourcesOf,
   TOKEN,
@@ -258,7 +259,7 @@ describe('Remove', () => {
     await d.create();
     const saved = await d.getConfigRaw();
     await d.remove();
-    const again = newDriver({ env: { HETZNER_API_TOKEN: TOKEN } });
+    const again = newDriver({ env: mockEnv(mock, { HETZNER_API_TOKEN: TOKEN }) });
     await again.setConfigRaw(saved);
     await expect(again.remove()).resolves.toBeUndefined();
     expect(await again.getState()).toBe(MachineState.NotFound);
@@ -443,7 +444,7 @@ describe('idempotent retries', () => {
     await d.create();
     const saved = JSON.parse(new TextDecoder().decode(await d.getConfigRaw()));
     saved.AccessToken = 'revoked-token';
-    const later = newDriver({ env: { HETZNER_API_TOKEN: TOKEN } });
+    const later = newDriver({ env: mockEnv(mock, { HETZNER_API_TOKEN: TOKEN }) });
     await later.setConfigRaw(new TextEncoder().encode(JSON.stringify(saved)));
     expect(await later.getState()).toBe(MachineState.Running);
     await later.remove();

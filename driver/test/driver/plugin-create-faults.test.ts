@@ -26,13 +26,12 @@ describe('Create rolls back on every failure, through the plugin protocol', () =
     const name = `pfault-${Math.random().toString(36).slice(2, 8)}`;
     const stdout: string[] = [];
     const client = await spawnDriverPlugin({
-      env: { ...process.env, HETZNER_API_TOKEN: TOKEN, HETZNER_DRIVER_POLL_MS: '20' },
+      env: { ...process.env, HETZNER_API_TOKEN: TOKEN, HETZNER_API_ENDPOINT: mock.url, HETZNER_DRIVER_POLL_MS: '20' },
       onStdout: (line) => stdout.push(line),
     });
     try {
       await client.setConfigRaw(baseConfig(name, tempStore()));
       const opts = await flagDefaults(client);
-      opts.set('hetzner-api-endpoint', mock.url);
       await client.setConfigFromFlags(opts);
       await client.preCreateCheck();
       mock.faults.add(fault);

@@ -24,7 +24,7 @@ async function spawnPlugin(env: Record<string, string> = {}): Promise<Session> {
   const out: string[] = [];
   const err: string[] = [];
   const client = await spawnDriverPlugin({
-    env: { ...process.env, HETZNER_DRIVER_POLL_MS: '20', ...env },
+    env: { ...process.env, HETZNER_DRIVER_POLL_MS: '20', HETZNER_API_ENDPOINT: mock.url, ...env },
     onStdout: (l) => out.push(l),
     onStderr: (l) => err.push(l),
     addressTimeoutMs: 20_000,

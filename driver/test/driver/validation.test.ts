@@ -8,6 +8,7 @@ import {
   configuredDriver,
   fastMockPerFile,
   flags,
+  mockEnv,
   newDriver,
   TOKEN,
   tempStore,
@@ -123,9 +124,9 @@ describe('PreCreateCheck errors', () => {
     expect(error!.message).not.toContain('wrong-token');
   });
 
-  it('reports an unreachable endpoint against hetzner-api-endpoint', async () => {
-    const { error } = await check({ 'hetzner-api-endpoint': 'http://127.0.0.1:1/v1' });
-    expect(error!.message).toMatch(/hetzner-api-endpoint: cannot talk to the Hetzner API/);
+  it('reports an unreachable endpoint against HETZNER_API_ENDPOINT', async () => {
+    const d = await configuredDriver(mock, 'm-check', {}, { env: { HETZNER_API_ENDPOINT: 'http://127.0.0.1:1/v1' } });
+    await expect(d.preCreateCheck()).rejects.toThrow(/HETZNER_API_ENDPOINT: cannot talk to the Hetzner API/);
   });
 
   it('refuses an image of the wrong architecture', async () => {
@@ -173,7 +174,7 @@ describe('PreCreateCheck errors', () => {
   });
 
   it('rejects an invalid machine name', async () => {
-    const d = newDriver();
+    const d = newDriver({ env: mockEnv(mock) });
     await d.setConfigRaw(configJson('bad_name!', tempStore()));
     await d.setConfigFromFlags(flags(mock));
     await expect(d.preCreateCheck()).rejects.toThrow(/machine name: "bad_name!" is not a valid server name/);

@@ -36,7 +36,7 @@ afterAll(async () => {
 
 async function spawnPlugin(): Promise<PluginClient> {
   const client = await spawnDriverPlugin({
-    env: { ...process.env, HETZNER_API_TOKEN: TOKEN, HETZNER_DRIVER_POLL_MS: '20' },
+    env: { ...process.env, HETZNER_API_TOKEN: TOKEN, HETZNER_API_ENDPOINT: mock.url, HETZNER_DRIVER_POLL_MS: '20' },
     addressTimeoutMs: 60_000,
     onStderr: (line) => stderr.push(line),
   });
@@ -49,7 +49,6 @@ async function createMachine(name: string): Promise<Uint8Array> {
   try {
     await c.setConfigRaw(baseConfig(name, tempStore()));
     const opts = await flagDefaults(c);
-    opts.set('hetzner-api-endpoint', mock.url);
     opts.set('hetzner-cluster-id', CLUSTER);
     opts.set('hetzner-create-firewall', true);
     opts.set('hetzner-auto-create-firewall-rules', true);

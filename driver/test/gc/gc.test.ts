@@ -3,7 +3,7 @@
 // nothing, and young orphans are left to a Create that may still be running.
 import { type MockServer, startMock } from 'hcloud-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli';
+import { runCli, UsageError } from '../../src/cli';
 import { INTERNAL_RULES, internalRule } from '../../src/firewall/rules';
 import { gcCommand, parseDuration, parseGcArgs } from '../../src/gc';
 import { HcloudClient } from '../../src/hcloud';
@@ -110,15 +110,28 @@ afterAll(async () => {
 
 describe('gc arguments', () => {
   it('parses flags and durations and rejects the rest', () => {
-    expect(parseGcArgs(['--cluster-id', 'c-1'])).toEqual({ clusterId: 'c-1', dryRun: false, minAgeMs: 600_000 });
+    expect(parseGcArgs(['--cluster-id', 'c-1'])).toEqual({ clusterId: 'c-1', dryRun: true, minAgeMs: 600_000 });
+    expect(parseGcArgs(['--cluster-id', 'c-1', '--yes'])).toEqual({
+      clusterId: 'c-1',
+      dryRun: false,
+      minAgeMs: 600_000,
+    });
+    expect(parseGcArgs(['--delete', '--cluster-id=c-1'])).toMatchObject({ dryRun: false });
     expect(parseGcArgs(['--cluster-id=c-1', '--dry-run', '--min-age', '90s'])).toEqual({
       clusterId: 'c-1',
       dryRun: true,
       minAgeMs: 90_000,
     });
+    expect(parseGcArgs(['--cluster-id', 'c', '--hetzner-api-endpoint', 'https://x.example/v1'])).toMatchObject({
+      endpoint: 'https://x.example/v1',
+    });
+    expect(parseGcArgs(['--cluster-id', 'c', '--help'])).toBe('help');
+    expect(() => parseGcArgs(['--cluster-id', 'x', '--yes', '--dry-run'])).toThrow(UsageError);
+    expect(() => parseGcArgs(['--cluster-id', 'x', '--yes=no'])).toThrow(/--yes takes no value/);
     expect(parseDuration('2h')).toBe(7_200_000);
     expect(parseDuration('0')).toBe(0);
     expect(parseDuration('soon')).toBeNull();
+    expect(() => parseGcArgs([])).toThrow(UsageError);
     expect(() => parseGcArgs([])).toThrow(/--cluster-id is required/);
     expect(() => parseGcArgs(['--cluster-id', 'x', '--force'])).toThrow(/unknown argument "--force"/);
     expect(() => parseGcArgs(['--cluster-id', 'x', '--min-age', 'soon'])).toThrow(/--min-age must be a duration/);
@@ -145,7 +158,11 @@ describe('gc', () => {
     const r = await gc(['--cluster-id', 'c-gc', '--dry-run', '--min-age', '0']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/dry run: nothing was changed/);
-    const rows = r.out.trim().split('\n').slice(2);
+    const rows = r.out
+      .trim()
+      .split('\n')
+      .slice(2)
+      .filter((l) => !l.startsWith('Run again'));
     expect(rows).toHaveLength(3);
     expect(r.out).toMatch(/ssh-key\s+\d+\s+gc-gone-1-bbbb\s+machine gc-gone-1 has no server\s+would delete/);
     expect(r.out).toMatch(/placement-group\s+\d+\s+gc-pool-spread-2\s+auto-created, no servers\s+would delete/);
@@ -156,6 +173,25 @@ describe('gc', () => {
     expect(sourcesOf(ids.firewall!)).toEqual(sources);
   });
 
+  it('without --yes only lists what it would do: a dry run that exits 0 and changes nothing', async () => {
+    const before = inventory();
+    const sources = sourcesOf(ids.firewall!);
+    const r = await gc(['--cluster-id', 'c-gc', '--min-age', '0']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/dry run: nothing was changed/);
+    expect(r.out).toMatch(/gc-gone-1-bbbb\s+.*would delete$/m);
+    expect(r.out).toMatch(/Run again with --yes/);
+    expect(inventory()).toEqual(before);
+    expect(sourcesOf(ids.firewall!)).toEqual(sources);
+  });
+
+  it('says so when nothing at all carries the cluster’s labels', async () => {
+    const r = await gc(['--cluster-id', 'c-never-existed', '--min-age', '0', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/nothing in this project carries the driver's labels for this cluster; check --cluster-id/);
+    expect(r.out).not.toMatch(/in use/);
+  });
+
   it('leaves orphans younger than --min-age alone', async () => {
     const r = await gc(['--cluster-id', 'c-gc', '--dry-run']);
     expect(r.out).toMatch(/gc-gone-1-bbbb .*skipped: younger than --min-age/);
@@ -164,7 +200,7 @@ describe('gc', () => {
 
   it('deletes exactly the orphans, cleans the stale address, and then finds nothing', async () => {
     const before = inventory();
-    const r = await gc(['--cluster-id', 'c-gc', '--min-age', '0']);
+    const r = await gc(['--cluster-id', 'c-gc', '--min-age', '0', '--yes']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/gc-gone-1-bbbb\s+.*\bdeleted$/m);
     expect(r.out).toMatch(/gc-pool-spread-2\s+.*\bdeleted$/m);
@@ -180,13 +216,13 @@ describe('gc', () => {
     const liveV6 = mock.state.primaryIps.get(liveSrv.ipv6!)!.ip;
     expect(sourcesOf(ids.firewall!)).toEqual([`${liveV4}/32`, liveV6].sort());
 
-    const again = await gc(['--cluster-id', 'c-gc', '--min-age', '0']);
+    const again = await gc(['--cluster-id', 'c-gc', '--min-age', '0', '--yes']);
     expect(again.out).toMatch(/Nothing to collect/);
   });
 
   it('deletes the firewall of a cluster without servers, and nothing of other clusters', async () => {
     const before = inventory();
-    const r = await gc(['--cluster-id', 'c-empty', '--min-age', '0']);
+    const r = await gc(['--cluster-id', 'c-empty', '--min-age', '0', '--delete']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/firewall\s+\d+\s+rancher-c-empty\s+the cluster has no servers\s+deleted/);
     expect(mock.state.firewalls.has(ids.emptyFirewall!)).toBe(false);

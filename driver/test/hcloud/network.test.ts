@@ -89,7 +89,7 @@ describe('network failures', () => {
     const err = await client.servers.get(1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HcloudNetworkError);
     expect((err as HcloudNetworkError).kind).toBe('refused');
-    expect((err as Error).message).toContain('--hetzner-api-endpoint');
+    expect((err as Error).message).toContain('HETZNER_API_ENDPOINT');
     expect(client.stats.requests).toBe(1);
   });
 

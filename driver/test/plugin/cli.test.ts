@@ -25,12 +25,73 @@ describe('runCli', () => {
     expect(r.out).toBe(`docker-machine-driver-hetzner ${VERSION} (${COMMIT})\n`);
   });
 
-  it('prints the plugin notice and exits 1 with no command or an unknown one', async () => {
-    for (const argv of [[], ['rancher-machine', 'create'], ['--help-me'], ['constructor'], ['__proto__']]) {
+  it('prints the plugin notice and exits 1 with no command, as every docker-machine plugin does', async () => {
+    const r = io();
+    expect(await runCli([], r)).toBe(1);
+    expect(r.err).toBe(PLUGIN_NOTICE);
+    expect(r.out).toBe('');
+  });
+
+  it('exits 2 with a pointer to help for an unknown command', async () => {
+    for (const argv of [['rancher-machine', 'create'], ['--help-me'], ['constructor'], ['__proto__']]) {
       const r = io();
-      expect(await runCli(argv, r)).toBe(1);
-      expect(r.err).toBe(PLUGIN_NOTICE);
+      expect(await runCli(argv, r)).toBe(2);
+      expect(r.err).toBe(
+        `docker-machine-driver-hetzner: unknown command "${argv[0]}"; run \`docker-machine-driver-hetzner help\` for the commands\n`,
+      );
       expect(r.out).toBe('');
+    }
+  });
+
+  it('prints usage with commands, environment and exit codes for help, -h, --help, and exit 0', async () => {
+    for (const argv of [['help'], ['-h'], ['--help'], ['help', '--help']]) {
+      const r = io();
+      expect(await runCli(argv, r)).toBe(0);
+      expect(r.out).toBe(helpText());
+      expect(r.err).toBe('');
+    }
+    expect(helpText()).toMatch(/Commands:/);
+    expect(helpText()).toMatch(/HETZNER_API_ENDPOINT/);
+    expect(helpText()).toMatch(/Exit codes: 0 success, 1 the command failed, 2 bad arguments/);
+  });
+
+  it('prints the version for version and --version', async () => {
+    for (const argv of [['version'], ['--version']]) {
+      const r = io();
+      expect(await runCli(argv, r)).toBe(0);
+      expect(r.out).toBe(`docker-machine-driver-hetzner ${VERSION} (${COMMIT})\n`);
+    }
+  });
+
+  it('exits 2 on bad arguments in every command', async () => {
+    for (const argv of [
+      ['version', 'extra'],
+      ['help', 'nope'],
+      ['gc'],
+      ['gc', '--cluster-id', 'c', '--force'],
+      ['gc', '--cluster-id', 'c', '--min-age', 'soon'],
+      ['gc', '--cluster-id', 'c', '--yes', '--dry-run'],
+      ['grpc', '--bogus'],
+      ['grpc', '--listen', 'nowhere'],
+    ]) {
+      const r = io();
+      expect(await runCli(argv, r), argv.join(' ')).toBe(2);
+      expect(r.err, argv.join(' ')).toMatch(/Usage: docker-machine-driver-hetzner|usage|Usage/i);
+    }
+  });
+
+  it('shows the gc help for gc --help, gc -h and help gc, exit 0', async () => {
+    for (const argv of [
+      ['gc', '--help'],
+      ['gc', '-h'],
+      ['help', 'gc'],
+    ]) {
+      const r = io();
+      expect(await runCli(argv, r)).toBe(0);
+      expect(r.out).toMatch(/^Usage: docker-machine-driver-hetzner gc --cluster-id ID/);
+      expect(r.out).toMatch(/--yes, --delete/);
+      expect(r.out).toMatch(/HETZNER_API_TOKEN/);
+      expect(r.out).toMatch(/Exit codes:/);
     }
   });
 

@@ -337,6 +337,28 @@ describe('lifecycle', () => {
     expect(p.stderr.text).toContain('no heartbeat for 0.4 s');
   });
 
+  it('counts only the first connection’s heartbeats: a second connection cannot keep an orphaned plugin alive', async () => {
+    const p = await start({ heartbeatTimeoutMs: 400 });
+    const first = await client(p.handle.address);
+    await first.heartbeat();
+    const second = await client(p.handle.address);
+    let beating = true;
+    const beats = (async () => {
+      while (beating) {
+        await second.heartbeat().catch(() => {});
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    try {
+      const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('alive'), 2_000))]);
+      expect(code).toBe(1);
+      expect(p.stderr.text).toContain('no heartbeat for 0.4 s');
+    } finally {
+      beating = false;
+      await beats;
+    }
+  });
+
   it('exits 0 after the Close reply is out', async () => {
     const p = await start();
     const c = await client(p.handle.address);

@@ -70,7 +70,14 @@ function startMachine(args: string[], env: Record<string, string> = {}): { child
   ];
   const child = spawn(machineBin, argv, {
     cwd: '/',
-    env: { ...process.env, HETZNER_DRIVER_POLL_MS: '20', HETZNER_API_TOKEN: TOKEN, ...env },
+    // Both come from the cloud credential in Rancher's job; rancher-machine fills their flags from them.
+    env: {
+      ...process.env,
+      HETZNER_DRIVER_POLL_MS: '20',
+      HETZNER_API_TOKEN: TOKEN,
+      HETZNER_API_ENDPOINT: mock.url,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const done = outputOf(child).then(({ code, stdout, stderr }): Run => {
@@ -156,7 +163,6 @@ function jobCreateArgs(name: string, script: string, values: Record<string, Fiel
 
 function createArgs(name: string, script: string, values: Record<string, FieldValue> = {}): string[] {
   return jobCreateArgs(name, script, {
-    'hetzner-api-endpoint': mock.url,
     'hetzner-server-labels': ['team=ci', 'tier=worker'],
     ...values,
   });
@@ -495,19 +501,17 @@ describe.skipIf(!haveGo)('Rancher and rancher-machine driving our plugin (Go sta
         http_proxy: `http://127.0.0.1:${port}`,
         NO_PROXY: '',
         no_proxy: '',
+        // A loopback name (RFC 6761) that resolves nowhere here: only the proxy can reach it.
+        HETZNER_API_ENDPOINT: 'http://hcloud-api.localhost/v1',
       };
       try {
         const name = 'rf-node-proxied';
         const script = join(workDir, 'install-proxied.sh');
         writeFileSync(script, '#!/bin/sh\necho proxied\n');
-        // A host name that resolves nowhere: only the proxy can reach it.
-        const created = await machine(
-          createArgs(name, script, { 'hetzner-api-endpoint': 'http://hcloud-api.invalid/v1' }),
-          env,
-        );
+        const created = await machine(createArgs(name, script), env);
         expect(created.code, explain(created)).toBe(0);
         expect(resourcesOf(mock, name).servers).toHaveLength(1);
-        expect(seen.some((l) => l.startsWith('POST http://hcloud-api.invalid/v1/servers'))).toBe(true);
+        expect(seen.some((l) => l.startsWith('POST http://hcloud-api.localhost/v1/servers'))).toBe(true);
         const rm = await machine(['rm', '-y', name], env);
         expect(rm.code, explain(rm)).toBe(0);
         expect(resourcesOf(mock, name)).toEqual({ servers: [], keys: [] });

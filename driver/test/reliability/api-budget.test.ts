@@ -5,7 +5,16 @@
 import type { MockServer, RequestLogEntry } from 'hcloud-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HetznerDriver } from '../../src/driver';
-import { captureLogger, configJson, FAST_TIMEOUTS, fastMock, flags, TOKEN, tempStore } from '../driver/helpers';
+import {
+  captureLogger,
+  configJson,
+  FAST_TIMEOUTS,
+  fastMock,
+  flags,
+  mockEnv,
+  TOKEN,
+  tempStore,
+} from '../driver/helpers';
 
 let mock: MockServer;
 beforeAll(async () => {
@@ -21,7 +30,7 @@ afterAll(async () => {
 function driver(env: NodeJS.ProcessEnv = {}) {
   return new HetznerDriver({
     logger: captureLogger(),
-    env,
+    env: mockEnv(mock, env),
     timeouts: FAST_TIMEOUTS,
     clientOptions: {
       backoff: { baseMs: 5, capMs: 20 },

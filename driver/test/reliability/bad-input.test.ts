@@ -8,7 +8,7 @@ import type { FlagValue } from '../../src/driver/interface';
 import { PluginCallError, PluginClient } from '../../src/plugin/client';
 import { t } from '../../src/plugin/gob/types';
 import { GOB_NAMES, RPCFlagsType } from '../../src/plugin/wire';
-import { configJson, fastMock, flags, newDriver, TOKEN, tempStore } from '../driver/helpers';
+import { configJson, fastMock, flags, mockEnv, newDriver, TOKEN, tempStore } from '../driver/helpers';
 import { pluginCommand } from '../fixtures/plugin-command';
 
 let mock: MockServer;
@@ -32,7 +32,7 @@ async function attempt(values: Record<string, FlagValue>, config?: Uint8Array, n
   const before = mock.requests.length;
   let error: Error | null = null;
   try {
-    const d = newDriver();
+    const d = newDriver({ env: mockEnv(mock) });
     await d.setConfigRaw(config ?? configJson(name, store));
     await d.setConfigFromFlags(flags(mock, values));
     await d.preCreateCheck();
@@ -77,12 +77,13 @@ const FLAG_CORPUS: Array<[string, () => Record<string, FlagValue>, RegExp]> = [
   ['unknown image ID', () => ({ 'hetzner-image': '987654321987' }), /hetzner-image: image "987654321987"/],
   ['unknown placement group', () => ({ 'hetzner-placement-group': 'nope' }), /hetzner-placement-group: /],
   ['unknown existing SSH key', () => ({ 'hetzner-existing-ssh-key': 'nope' }), /hetzner-existing-ssh-key: /],
-  ['endpoint that is not http(s)', () => ({ 'hetzner-api-endpoint': 'ftp://example/v1' }), /hetzner-api-endpoint: /],
+  // The endpoint is the credential's (HETZNER_API_ENDPOINT); a pool's flag that differs is refused before any call.
   [
-    'endpoint that is not a URL',
-    () => ({ 'hetzner-api-endpoint': 'not a url' }),
-    /hetzner-api-endpoint: .*not a valid/,
+    'endpoint flag that is not http(s)',
+    () => ({ 'hetzner-api-endpoint': 'ftp://example/v1' }),
+    /hetzner-api-endpoint "ftp:\/\/example\/v1" is refused: the API endpoint belongs to the cloud credential/,
   ],
+  ['endpoint flag that is not a URL', () => ({ 'hetzner-api-endpoint': 'not a url' }), /"not a url" is refused/],
   [
     'token with a space',
     () => ({ 'hetzner-api-token': 'tok en-secret-1' }),

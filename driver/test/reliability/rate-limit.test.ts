@@ -5,7 +5,7 @@
 import { startMock } from 'hcloud-mock';
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/driver/interface';
-import { configJson, flags, newDriver, TOKEN, tempStore } from '../driver/helpers';
+import { configJson, flags, mockEnv, newDriver, TOKEN, tempStore } from '../driver/helpers';
 
 describe('shared rate limit', () => {
   it('ten concurrent creates on an almost spent budget all finish, waiting on the headers', async () => {
@@ -29,7 +29,7 @@ describe('shared rate limit', () => {
       const store = tempStore();
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, async (_, i) => {
-          const d = newDriver({ logger });
+          const d = newDriver({ logger, env: mockEnv(mock) });
           await d.setConfigRaw(configJson(`rl-${i}`, store));
           await d.setConfigFromFlags(flags(mock, {}));
           await d.preCreateCheck();

@@ -36,7 +36,10 @@ export function fetchHandler(opts: FetchHandlerOptions): Handler {
     const signal = req.signal ? AbortSignal.any([req.signal, timeout.signal]) : timeout.signal;
     const started = opts.now();
     try {
-      const res = await fetch(url, { method: req.method, headers, body, signal, redirect: 'error' });
+      // `tls` is Bun's per-request option (Node's fetch ignores it): verification stays on whatever the environment
+      // says; main.ts also drops NODE_TLS_REJECT_UNAUTHORIZED, which Node reads on every new connection.
+      const init = { method: req.method, headers, body, signal, redirect: 'error', tls: { rejectUnauthorized: true } };
+      const res = await fetch(url, init as RequestInit);
       const text = await res.text();
       return { status: res.status, headers: res.headers, text, durationMs: opts.now() - started };
     } catch (err) {
@@ -73,8 +76,8 @@ const KINDS: Record<string, NetworkFailure> = {
 
 const HINTS: Record<NetworkFailure, string> = {
   reset: 'the connection was closed or reset before a complete answer arrived',
-  refused: 'connection refused; check --hetzner-api-endpoint',
-  dns: 'the API host name could not be resolved; check --hetzner-api-endpoint and DNS',
+  refused: 'connection refused; check HETZNER_API_ENDPOINT',
+  dns: 'the API host name could not be resolved; check HETZNER_API_ENDPOINT and DNS',
   timeout: 'the connection timed out',
   other: 'the request could not be sent',
 };
