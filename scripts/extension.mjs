@@ -409,7 +409,7 @@ function chartCmd(flags) {
   mkdirSync(manifests, { recursive: true });
   writeFileSync(join(manifests, 'uiplugin.yaml'), uiPluginYaml);
   writeFileSync(join(manifests, 'clusterrepo.yaml'), repoYaml);
-  const rel = (p) => relative(root, p) || p;
+  const rel = (p) => (relative(root, p).startsWith('..') ? p : relative(root, p));
   console.log(
     `extension: catalog in ${rel(out)}, manifests in ${rel(manifests)}. Serve the catalog at ${repoUrl}:\n` +
       `  the Rancher server (not the browser) downloads ${values.plugin.endpoint}\n` +
