@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm test`: lint, type-check, then every test suite (driver, mock, scripts; the extension's own when present).
 // Extra arguments go to vitest, e.g. `pnpm test driver/test/gob` to run a subset.
+// A full run fails when it leaves `git status` different from how it found it (a step that writes tracked files).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
