@@ -302,3 +302,14 @@ it('the output directory holds exactly the release artefacts', () => {
     ].sort(),
   );
 });
+
+// Runs last: it rebuilds into the same directory.
+it('a later build without --release-url leaves no NodeDriver of the earlier one behind', () => {
+  const r = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'scripts', 'build.mjs'), '--driver-only', '--no-archive', '--out-dir', out],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
+  expect(r.status).toBe(0);
+  expect(readdirSync(out).filter((name) => name.startsWith('nodedriver'))).toEqual([]);
+}, 300_000);
