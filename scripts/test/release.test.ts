@@ -124,14 +124,13 @@ describe('the executable outside plugin mode', () => {
     expect(commit).toMatch(/^[0-9a-f]{12}$|^unknown$/);
   });
 
-  it('without MACHINE_PLUGIN_TOKEN=42 prints the plugin notice and exits 1, whatever argv holds', () => {
-    for (const [args, env] of [
-      [[], {}],
-      [['rancher-machine', 'create', '--driver', 'hetzner'], {}],
-      [[], { MACHINE_PLUGIN_TOKEN: '41' }],
-    ] as const) {
-      expect(run(file(HOST_BINARY), [...args], { env })).toEqual({ code: 1, stdout: '', stderr: PLUGIN_NOTICE });
+  it('without MACHINE_PLUGIN_TOKEN=42 and arguments prints the plugin notice and exits 1; an unknown command exits 2', () => {
+    for (const env of [{}, { MACHINE_PLUGIN_TOKEN: '41' }]) {
+      expect(run(file(HOST_BINARY), [], { env })).toEqual({ code: 1, stdout: '', stderr: PLUGIN_NOTICE });
     }
+    const r = run(file(HOST_BINARY), ['rancher-machine', 'create', '--driver', 'hetzner'], { env: {} });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command "rancher-machine"/);
   });
 
   it('reads no .env or bunfig.toml from the directory it is started in', () => {
