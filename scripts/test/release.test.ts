@@ -11,6 +11,7 @@ import { PLUGIN_NOTICE } from '../../driver/src/plugin/notice';
 import { outsideGlibc, parseElf, readElfDynamicInfo } from '../lib/elf';
 import { singleFileTarGz } from '../lib/tar.mjs';
 import { expectedBuildInfo, repoRoot } from './helpers/driver-binary';
+import { runAsync } from './helpers/run-async';
 
 const RELEASE_URL = 'https://releases.example.test/hetzner/v1';
 const NAME = 'docker-machine-driver-hetzner';
@@ -35,9 +36,9 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'release-test-'));
-  const r = spawnSync(
+  const r = await runAsync(
     process.execPath,
     [
       join(repoRoot, 'scripts', 'build.mjs'),
@@ -49,7 +50,7 @@ beforeAll(() => {
       '--out-dir',
       out,
     ],
-    { cwd: repoRoot, encoding: 'utf8' },
+    { cwd: repoRoot },
   );
   if (r.status !== 0) throw new Error(`scripts/build.mjs failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
 }, 600_000);
@@ -303,11 +304,11 @@ it('the output directory holds exactly the release artefacts', () => {
 });
 
 // Runs last: it rebuilds into the same directory.
-it('a later build without --release-url leaves no NodeDriver of the earlier one behind', () => {
-  const r = spawnSync(
+it('a later build without --release-url leaves no NodeDriver of the earlier one behind', async () => {
+  const r = await runAsync(
     process.execPath,
     [join(repoRoot, 'scripts', 'build.mjs'), '--driver-only', '--no-archive', '--out-dir', out],
-    { cwd: repoRoot, encoding: 'utf8' },
+    { cwd: repoRoot },
   );
   expect(r.status).toBe(0);
   expect(readdirSync(out).filter((name) => name.startsWith('nodedriver'))).toEqual([]);
