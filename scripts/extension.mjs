@@ -188,7 +188,7 @@ function test(flags) {
       .filter((f) => !f.includes('/node_modules/') && !f.includes('/.shell/'))
       .map((f) => statSync(f).mtimeMs),
   );
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) build();
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) buildBundle();
   run(process.execPath, [join(ext, 'test', 'host', 'run.mjs')]);
 }
 
