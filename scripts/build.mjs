@@ -4,12 +4,14 @@
 //   dist/docker-machine-driver-hetzner-<version>-linux-<arch>.tar.gz (+ .sha256 for it and for the bare binary)
 //   dist/nodedriver.yaml (nodedriver-linux-arm64.yaml)       the NodeDriver for the archive (url + sha256 filled in)
 //   extension/dist-pkg/hetzner-node-driver-<version>/        the UI extension (when extension/ exists)
+//   dist/catalog/, dist/manifests/extension/                 its catalog and UIPlugin/ClusterRepo (with --catalog-url)
 // Options: --arch amd64|arm64|all (default amd64; arm64 writes dist/docker-machine-driver-hetzner-linux-arm64),
 //          --driver-only (skip the extension), --release-url <base URL the archives will be published under>,
+//          --catalog-url <URL dist/catalog/ will be served from, reachable from the Rancher server>,
 //          --out-dir <dir> (instead of dist/), --no-archive (executables and their .sha256 only; used by tests).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,13 +29,14 @@ function parseOptions() {
         arch: { type: 'string', default: 'amd64' },
         'driver-only': { type: 'boolean', default: false },
         'release-url': { type: 'string' },
+        'catalog-url': { type: 'string' },
         'out-dir': { type: 'string' },
         'no-archive': { type: 'boolean', default: false },
       },
     }).values;
   } catch (err) {
     fail(
-      `${err.message}\noptions: --arch amd64|arm64|all, --driver-only, --release-url <url>, --out-dir <dir>, --no-archive`,
+      `${err.message}\noptions: --arch amd64|arm64|all, --driver-only, --release-url <url>, --catalog-url <url>, --out-dir <dir>, --no-archive`,
     );
   }
 }
@@ -170,6 +173,8 @@ function buildDriver(arch) {
 mkdirSync(dist, { recursive: true });
 const built = archs.map((arch) => ({ arch, ...buildDriver(arch) }));
 const base = opts['release-url'] ?? process.env.RELEASE_URL;
+// NodeDrivers of an earlier build would otherwise outlive a build without (or with another) release URL.
+for (const name of ['nodedriver.yaml', 'nodedriver-linux-arm64.yaml']) rmSync(join(dist, name), { force: true });
 for (const { arch, archive, archiveSum } of built) {
   if (!archive) continue;
   if (!base) {
@@ -190,6 +195,8 @@ for (const { arch, archive, archiveSum } of built) {
 }
 if (!opts['driver-only'] && existsSync(join(root, 'extension', 'package.json'))) {
   const extensionScript = join(root, 'scripts', 'extension.mjs');
-  if (existsSync(extensionScript)) run(process.execPath, [extensionScript, 'build']);
+  const catalog = opts['catalog-url'] ?? process.env.CATALOG_URL;
+  const args = [extensionScript, 'build', '--dist-dir', dist, ...(catalog ? ['--repo-url', catalog] : [])];
+  if (existsSync(extensionScript)) run(process.execPath, args);
   else console.warn('build: extension/ exists but scripts/extension.mjs does not: the UI extension was NOT built');
 }

@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 // Drives the UI extension, which keeps its own npm install (shell does not build under pnpm's linker or as a
 // workspace member; see DESIGN.md):
-//   install  npm install --legacy-peer-deps (lockfile-exact) in extension/ when node_modules does not match the lock
-//   build    shell's build-pkg → extension/dist-pkg/hetzner-node-driver-<version>/ (prints its size), then the
-//            catalog below (without rewriting manifests/extension/)
+//   install  npm ci in extension/ (the committed lockfile, exactly) when node_modules does not match the lock
+//   build    shell's build-pkg → extension/dist-pkg/hetzner-node-driver-<version>/ (prints its size), then, with
+//            --repo-url, the catalog below (without it, no catalog: a chart must name where it is served from)
 //   lint     shell's shared ESLint config over pkg/ and test/, and tsc over the TypeScript sources and tests
 //   test     lint, the extension's vitest suite, then the headless-Chromium browser test (--unit-only / --browser-only)
 //            and the host test (test/host: the built bundle under each supported Rancher line's Vue and Vuex)
-//   chart    a static Helm repository for Rancher's extension catalog in extension/dist/catalog/ (chart, packaged
-//            chart, plugin files, index.yaml) and the UIPlugin/ClusterRepo manifests in manifests/extension/.
-//            Options: --repo-url <URL the catalog directory will be served from>, --out <dir>,
+//   chart    a static Helm repository for Rancher's extension catalog in dist/catalog/ (chart, packaged chart, plugin
+//            files, index.yaml) and the UIPlugin/ClusterRepo manifests in dist/manifests/extension/; never writes
+//            tracked files. Options: --repo-url <URL the catalog directory will be served from> (required: the
+//            Rancher server downloads the plugin files from there), --dist-dir <dir> (instead of dist/), --out <dir>,
 //            --manifests <dir>, --dist-pkg <built extension dir> (default: build it).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -59,23 +60,54 @@ function lockHash() {
 }
 
 /**
- * Installs exactly the locked tree when node_modules does not match package.json + package-lock.json. `npm install`
- * (which follows the lockfile) rather than `npm ci`: the registry this project is built against lacks the other
- * platforms' optional binaries (@rollup/rollup-android-*, …), so the lockfile cannot list them and `npm ci` refuses
- * such a lockfile as out of sync.
+ * The environment for npm: without the npm_config_* variables that pnpm (when this runs under `pnpm build` or
+ * `pnpm test`) exports for its own settings, which npm does not know and warns about ("Unknown env config").
+ */
+function npmEnv() {
+  const env = { ...process.env };
+  if (!env.npm_config_user_agent?.startsWith('pnpm/')) return env;
+  const r = spawnSync('npm', ['config', 'ls', '--json', '-l'], {
+    cwd: ext,
+    encoding: 'utf8',
+    env: Object.fromEntries(Object.entries(env).filter(([k]) => !k.toLowerCase().startsWith('npm_config_'))),
+  });
+  const known = r.status === 0 ? new Set(Object.keys(JSON.parse(r.stdout))) : new Set();
+  for (const k of Object.keys(env)) {
+    if (!k.toLowerCase().startsWith('npm_config_')) continue;
+    const name = k.slice('npm_config_'.length).toLowerCase().replaceAll('_', '-');
+    if (name === 'user-agent' || !known.has(name)) delete env[k];
+  }
+  return env;
+}
+
+/**
+ * Installs exactly the locked tree (`npm ci`) when node_modules does not match package.json + package-lock.json.
+ * extension/.npmrc holds the settings that tree needs (legacy peer deps, engines not enforced), so a plain `npm ci`
+ * in extension/ gives the same tree; package.json's allowScripts decides which install scripts run. npm ci never
+ * writes the lockfile: a lockfile out of step with package.json fails here instead of being rewritten.
  */
 function install() {
   if (!existsSync(join(ext, 'package-lock.json'))) fail('extension/package-lock.json is missing');
   const want = lockHash();
   const have = existsSync(STAMP) ? readFileSync(STAMP, 'utf8').trim() : '';
   if (have === want && existsSync(join(ext, 'node_modules', '@rancher', 'shell'))) return;
-  console.log('extension: installing dependencies (npm install --legacy-peer-deps; takes a few minutes)');
-  // Shell ≥ 3.0.10 declares engines node >= 24 but builds and tests on Node 20; strict peers break the tree.
-  run('npm', ['install', '--legacy-peer-deps', '--engine-strict=false', '--no-audit', '--no-fund'], {
-    env: { ...process.env, npm_config_yes: 'true' },
-  });
-  if (lockHash() !== want) console.warn('extension: npm rewrote package-lock.json; review and commit the change');
-  writeFileSync(STAMP, `${lockHash()}\n`);
+  console.log('extension: installing dependencies from package-lock.json (npm ci; takes a few minutes)');
+  const started = Date.now();
+  const r = spawnSync('npm', ['ci'], { cwd: ext, env: npmEnv(), stdio: ['inherit', 'inherit', 'pipe'] });
+  // @rancher/shell 3.0.13 declares engines node >= 24, yet builds and tests on the Node this project supports
+  // (README, Quick start): one line instead of npm's EBADENGINE block. Anything else npm prints stays.
+  const stderr = (r.stderr ?? Buffer.alloc(0)).toString();
+  const shellEngine =
+    /npm warn EBADENGINE Unsupported engine \{\nnpm warn EBADENGINE {3}package: '@rancher\/shell@[^']+',\n(?:npm warn EBADENGINE .*\n)*?npm warn EBADENGINE \}\n/;
+  process.stderr.write(stderr.replace(shellEngine, ''));
+  if (r.error) fail(`npm could not start: ${r.error.message}`);
+  if (r.status !== 0) fail(`npm ci failed (exit ${r.status ?? r.signal})`);
+  if (shellEngine.test(stderr)) {
+    console.log(`extension: @rancher/shell asks for a newer Node than ${process.version}; it builds and tests on it`);
+  }
+  if (lockHash() !== want) fail('package-lock.json changed during npm ci');
+  writeFileSync(STAMP, `${want}\n`);
+  console.log(`extension: installed in ${((Date.now() - started) / 1000).toFixed(0)}s`);
 }
 
 function pkgJson() {
@@ -100,16 +132,34 @@ function sizeReport(dir) {
   return `${relative(root, dir)}: ${files.length} files, ${kib(total)} total, ${kib(js)} JavaScript (without maps)`;
 }
 
-function build() {
+/** shell's build-pkg → extension/dist-pkg/hetzner-node-driver-<version>/; returns that directory. */
+function buildBundle() {
   install();
   const started = Date.now();
   run('bash', ['./node_modules/@rancher/shell/scripts/build-pkg.sh', PKG]);
   const dist = distDir();
   if (!existsSync(join(dist, `${PKG}-${pkgJson().version}.umd.min.js`))) fail(`build produced no bundle in ${dist}`);
   console.log(`extension: built in ${((Date.now() - started) / 1000).toFixed(1)}s — ${sizeReport(dist)}`);
-  // The catalog (chart, plugin files, index) is part of the build output; the committed manifests/extension/
-  // files are only rewritten by the `chart` command.
-  chartCmd({ 'dist-pkg': dist }, { repoManifests: false });
+  return dist;
+}
+
+/** The bundle, then the catalog when the URL it will be served from is known; never a chart with a placeholder. */
+function build(flags) {
+  const dist = buildBundle();
+  if (flags['repo-url']) {
+    chartCmd({ ...flags, 'dist-pkg': dist });
+    return;
+  }
+  // A catalog from an earlier build with a URL would otherwise look current.
+  const { out, manifests } = outputs(flags);
+  rmSync(out, { recursive: true, force: true });
+  rmSync(manifests, { recursive: true, force: true });
+  console.log(
+    'extension: no catalog URL given, so no catalog was written. The Rancher server (not the browser) downloads\n' +
+      "  the extension's files from the catalog and serves them at /v1/uiplugins/…, so the catalog must be served\n" +
+      '  where the Rancher server can reach it: pnpm build --catalog-url https://<host>/<path>\n' +
+      '  (or node scripts/extension.mjs chart --repo-url https://<host>/<path>)',
+  );
 }
 
 function lint() {
@@ -138,7 +188,7 @@ function test(flags) {
       .filter((f) => !f.includes('/node_modules/') && !f.includes('/.shell/'))
       .map((f) => statSync(f).mtimeMs),
   );
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) build();
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) buildBundle();
   run(process.execPath, [join(ext, 'test', 'host', 'run.mjs')]);
 }
 
@@ -269,24 +319,52 @@ function chartFiles({ pkg, repoUrl, icon }) {
 }
 
 function manifestHeader(what, repoUrl) {
-  const how =
-    repoUrl === REPO_PLACEHOLDER
-      ? `# ${REPO_PLACEHOLDER} is the URL the catalog directory is served from; render with\n#   node scripts/extension.mjs chart --repo-url https://<host>/<path>\n`
-      : '';
-  return `# ${what}\n# Generated by scripts/extension.mjs chart; do not edit by hand.\n${how}`;
+  return `# ${what}\n# Written by scripts/extension.mjs chart for the catalog at ${repoUrl}; do not edit by hand.\n`;
 }
 
-function chartCmd(flags, { repoManifests = true } = {}) {
+/** Where the catalog and the manifests go: under dist/ (or --dist-dir), never into tracked files. */
+function outputs(flags) {
+  const distRoot = flags['dist-dir'] ?? join(root, 'dist');
+  return {
+    out: flags.out ?? join(distRoot, 'catalog'),
+    manifests: flags.manifests ?? join(distRoot, 'manifests', 'extension'),
+  };
+}
+
+/**
+ * The URL the catalog will be served from. Rancher's UIPlugin controller (on the Rancher server, not in browsers)
+ * downloads the plugin files from the chart's endpoint, so a chart holding the placeholder installs a UIPlugin
+ * that never loads: refuse to package one.
+ */
+function catalogUrl(flags) {
+  const why =
+    'the Rancher server downloads the extension from <URL>/extensions/… and serves it to browsers at ' +
+    '/v1/uiplugins/…, so the chart must name the URL the catalog is served from';
+  const url = flags['repo-url'];
+  if (!url) fail(`--repo-url <URL> is required: ${why}`);
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    fail(`--repo-url ${url} is not a URL (${why})`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') fail(`--repo-url must be http(s), not ${url}`);
+  if (url.includes(REPO_PLACEHOLDER) || decodeURI(url).includes(REPO_PLACEHOLDER)) {
+    fail(`--repo-url still holds the placeholder ${REPO_PLACEHOLDER}: ${why}`);
+  }
+  return url;
+}
+
+function chartCmd(flags) {
+  const repoUrl = catalogUrl(flags);
   const pkg = pkgJson();
   let dist = flags['dist-pkg'];
   if (!dist) {
-    if (!existsSync(join(distDir(), `${PKG}-${pkg.version}.umd.min.js`))) build();
+    if (!existsSync(join(distDir(), `${PKG}-${pkg.version}.umd.min.js`))) buildBundle();
     dist = distDir();
   }
   if (!existsSync(dist)) fail(`no built extension at ${dist}`);
-  const repoUrl = flags['repo-url'] ?? REPO_PLACEHOLDER;
-  const out = flags.out ?? join(ext, 'dist', 'catalog');
-  const manifests = flags.manifests ?? join(root, 'manifests', 'extension');
+  const { out, manifests } = outputs(flags);
   const icon = `data:image/svg+xml;base64,${readFileSync(join(pkgDir, 'assets', 'hetzner.svg')).toString('base64')}`;
   const { chart, values, uiPlugin, clusterRepo } = chartFiles({ pkg, repoUrl, icon });
   const dump = (o) => toYaml(o);
@@ -338,13 +416,15 @@ function chartCmd(flags, { repoManifests = true } = {}) {
 
   const uiPluginYaml = `${manifestHeader('UIPlugin: installs the extension directly, without the catalog.', repoUrl)}${dump(uiPlugin)}`;
   const repoYaml = `${manifestHeader('ClusterRepo: adds the extension catalog to Rancher (Extensions → Available).', repoUrl)}${dump(clusterRepo)}`;
-  for (const dir of repoManifests ? [manifests, join(out, 'manifests')] : [join(out, 'manifests')]) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'uiplugin.yaml'), uiPluginYaml);
-    writeFileSync(join(dir, 'clusterrepo.yaml'), repoYaml);
-  }
-  const where = repoManifests ? `; manifests in ${relative(root, manifests) || manifests}` : '';
-  console.log(`extension: catalog in ${relative(root, out) || out} (serve it at ${repoUrl})${where}`);
+  mkdirSync(manifests, { recursive: true });
+  writeFileSync(join(manifests, 'uiplugin.yaml'), uiPluginYaml);
+  writeFileSync(join(manifests, 'clusterrepo.yaml'), repoYaml);
+  const rel = (p) => (relative(root, p).startsWith('..') ? p : relative(root, p));
+  console.log(
+    `extension: catalog in ${rel(out)}, manifests in ${rel(manifests)}. Serve the catalog at ${repoUrl}:\n` +
+      `  the Rancher server (not the browser) downloads ${values.plugin.endpoint}\n` +
+      `  and serves it at /v1/uiplugins/${pkg.name}/${pkg.version}/…, so that URL must be reachable from the Rancher server.`,
+  );
 }
 
 const [command, ...rest] = process.argv.slice(2);
@@ -357,6 +437,7 @@ const { values: flags } = parseArgs({
     out: { type: 'string' },
     manifests: { type: 'string' },
     'dist-pkg': { type: 'string' },
+    'dist-dir': { type: 'string' },
   },
 });
 switch (command) {
@@ -364,7 +445,7 @@ switch (command) {
     install();
     break;
   case 'build':
-    build();
+    build(flags);
     break;
   case 'lint':
     lint();

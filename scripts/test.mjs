@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm test`: lint, type-check, then every test suite (driver, mock, scripts; the extension's own when present).
 // Extra arguments go to vitest, e.g. `pnpm test driver/test/gob` to run a subset.
+// A full run fails when it leaves `git status` different from how it found it (a step that writes tracked files).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,6 +23,13 @@ function step(title, cmd, cmdArgs, options = {}) {
   }
   console.log(`✓ ${title} (${secs}s)`);
 }
+
+/** The work tree as git sees it (null outside a git checkout): a full run must leave it as it found it. */
+function treeState() {
+  const r = spawnSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: root, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout : null;
+}
+const treeBefore = args.length === 0 ? treeState() : null;
 
 if (args.length === 0) {
   step('lint and format (biome)', bin('biome'), ['check', '.']);
@@ -48,4 +56,18 @@ if (args.length === 0) {
 }
 if (args.length === 0 && existsSync(join(root, 'extension', 'package.json'))) {
   step('extension: tests', process.execPath, [join(root, 'scripts', 'extension.mjs'), 'test']);
+}
+if (treeBefore !== null) {
+  const after = treeState();
+  if (after !== treeBefore) {
+    const was = new Set(treeBefore.split('\n'));
+    const changed = after
+      .split('\n')
+      .filter((line) => line && !was.has(line))
+      .join('\n');
+    console.error(`✗ the test run changed the work tree (git status); a test or install step writes tracked files:`);
+    console.error(changed || after);
+    process.exit(1);
+  }
+  console.log('✓ the work tree is as the run found it');
 }

@@ -232,7 +232,8 @@ describe('volumes', () => {
   });
 
   it('attach refuses a server in another location, an attached volume and a locked server', async () => {
-    const m = await mock({ seedData: false });
+    // A reboot that lasts until settled keeps the server locked however loaded the machine is.
+    const m = await mock({ seedData: false, actionDurations: { reboot_server: 60_000 } });
     const fsn = await server(m, 'fsn');
     const nbg = await server(m, 'nbg', { location: 'nbg1' });
     const v = (await api(m, 'POST', '/volumes', { name: 'v', size: 10, location: 'fsn1' })).body;
@@ -248,7 +249,7 @@ describe('volumes', () => {
     const locked = await api(m, 'POST', `/volumes/${id}/actions/attach`, { server: fsn });
     expect(locked.status).toBe(423);
     expect(locked.body.error.code).toBe('locked');
-    await waitActions(m, [reboot.body.action.id]);
+    settle(m, [reboot.body.action.id]);
 
     const ok = await act(m, `/volumes/${id}/actions/attach`, { server: fsn, automount: false });
     expect(ok.body.action).toMatchObject({

@@ -5,12 +5,13 @@ import { api, mock } from './helpers';
 
 describe('rate limit with a partly spent budget', () => {
   it('starts the bucket at `remaining`, with Reset as far away as the missing tokens need', async () => {
-    const m = await mock({ rateLimit: { limit: 3600, refillPerSecond: 1, remaining: 2 } });
+    // A slow refill, so a loaded machine's pause between start and first request adds no token.
+    const m = await mock({ rateLimit: { limit: 3600, refillPerSecond: 0.01, remaining: 2 } });
     const first = await api(m, 'GET', '/locations');
     expect(first.status).toBe(200);
     expect(first.headers.get('ratelimit-limit')).toBe('3600');
     expect(first.headers.get('ratelimit-remaining')).toBe('1');
-    // About 3599 tokens are missing at 1 per second.
+    // About 3599 tokens are missing at 0.01 per second.
     const reset = Number(first.headers.get('ratelimit-reset'));
     expect(reset - Date.now() / 1000).toBeGreaterThan(3500);
     expect((await api(m, 'GET', '/locations')).status).toBe(200);

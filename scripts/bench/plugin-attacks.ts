@@ -211,11 +211,14 @@ async function runAttack(name: string, attack: Attack, binary: string | undefine
   let heartbeatMax = 0;
   let heartbeatsFailed = 0;
   let beating = true;
+  let pendingSince: number | null = null;
   const beats = (async () => {
     while (beating && exited === null) {
       const t0 = performance.now();
+      pendingSince = t0;
       try {
         await plugin.heartbeat();
+        pendingSince = null;
         heartbeatMax = Math.max(heartbeatMax, performance.now() - t0);
       } catch {
         heartbeatsFailed++;
@@ -257,10 +260,13 @@ async function runAttack(name: string, attack: Attack, binary: string | undefine
   const rssPeak = procStatus(pid, 'VmHWM');
   beating = false;
   clearInterval(sampler);
-  await beats;
-  const survived = exited ?? 'alive';
+  // A heartbeat still unanswered counts with the time it has waited so far.
+  const stuck = pendingSince === null ? 0 : performance.now() - pendingSince;
+  if (stuck > 0) heartbeatMax = Math.max(heartbeatMax, stuck);
+  const survived = exited ?? (stuck > 2_000 ? `unresponsive (heartbeat pending ${Math.round(stuck)} ms)` : 'alive');
   plugin.process?.kill('SIGKILL');
   plugin.disconnect();
+  await beats;
   return {
     attack: name,
     detail,

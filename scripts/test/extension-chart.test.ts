@@ -3,7 +3,7 @@
 // UIPlugin/ClusterRepo manifests.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,7 +68,8 @@ describe('extension chart', () => {
     const ext = pkg.rancher.annotations['catalog.cattle.io/ui-extensions-version'];
     const rancher = pkg.rancher.annotations['catalog.cattle.io/rancher-version'];
     expect(ext).toMatch(/^>= 3\.0\.0 < 4\.0\.0$/);
-    expect(rancher).toMatch(/^>= 2\.10/);
+    // 2.11 is the lowest line whose Vue (3.5) runs shell 3.0.13's form controls; 2.10 runs Vue 3.2 (README).
+    expect(rancher).toBe('>= 2.11.0-0 < 2.16.0-0');
     expect(chartYaml).toContain(`catalog.cattle.io/ui-extensions-version: "${ext}"`);
     expect(chartYaml).toContain(`catalog.cattle.io/rancher-version: "${rancher}"`);
     expect(chartYaml).toMatch(/icon: "data:image\/svg\+xml;base64,/);
@@ -130,6 +131,48 @@ describe('extension chart', () => {
     const r = chartOfStandIn();
     expect(r.status).toBe(0);
     expect(readFileSync(tgz).equals(before)).toBe(true);
+  });
+});
+
+describe('extension chart: where it writes, and what it refuses', () => {
+  const gitStatus = () =>
+    spawnSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: root, encoding: 'utf8' }).stdout;
+
+  it('writes the catalog and manifests under --dist-dir only, never into tracked files', () => {
+    const before = gitStatus();
+    const distDir = join(work, 'release-dist');
+    const r = chart(
+      '--dist-pkg',
+      join(work, 'dist-pkg', full),
+      '--dist-dir',
+      distDir,
+      '--repo-url',
+      'https://c.test/x',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(gitStatus()).toBe(before);
+    expect(readFileSync(join(distDir, 'manifests/extension/clusterrepo.yaml'), 'utf8')).toContain(
+      'url: "https://c.test/x"',
+    );
+    expect(readFileSync(join(distDir, 'catalog/index.yaml'), 'utf8')).toContain(`assets/${pkg.name}/${full}.tgz`);
+    // What a user needs to know to serve it: the Rancher server, not the browser, fetches the files.
+    expect(r.stdout).toContain('the Rancher server (not the browser) downloads https://c.test/x/extensions/');
+    expect(r.stdout).toContain(`/v1/uiplugins/${pkg.name}/${pkg.version}/`);
+  });
+
+  it.each([
+    ['no --repo-url', []],
+    ['the placeholder', ['--repo-url', '@REPO_URL@']],
+    ['the placeholder inside a URL', ['--repo-url', 'https://@REPO_URL@/catalog']],
+    ['not a URL', ['--repo-url', 'catalog']],
+  ])('refuses to package a chart with %s', (_what, args) => {
+    const distDir = join(work, 'refused');
+    const r = chart('--dist-pkg', join(work, 'dist-pkg', full), '--dist-dir', distDir, ...args);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^extension: .*--repo-url/);
+    expect(r.stderr).toContain('Rancher server');
+    expect(existsSync(distDir)).toBe(false);
   });
 });
 

@@ -7,6 +7,7 @@
 // --update-config` job that removes the machine, against the mock API. Needs root (to switch to uid 1000), Go,
 // curl, file, tar, sha256sum and setpriv; elsewhere the suite is skipped, saying why. CI runs as root.
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -21,13 +22,14 @@ import {
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goBuild } from '../../driver/test/fixtures/go-build';
 import { resourcesOf } from '../../driver/test/fixtures/machine-resources';
 import {
   configDefaults,
+  endpointField,
   entrypointArgs,
   type JobSpec,
   machineProvisionJob,
@@ -63,6 +65,7 @@ describe.skipIf(skipReason !== null)(
     let root = '';
     let mock: MockServer;
     let releases: Server;
+    let releasesBase = '';
     let archiveUrl = '';
     let archiveSha = '';
     const downloads: string[] = [];
@@ -98,17 +101,25 @@ describe.skipIf(skipReason !== null)(
       // The release as published: the archive under a versioned path, its checksum from the .sha256 file.
       const name = basename(archive);
       archiveSha = readFileSync(sha256File, 'utf8').split(/\s+/)[0] ?? '';
-      const bytes = readFileSync(archive);
+      // Also the bare executable beside it, and a file that is neither, for the type check.
+      const published = new Map<string, string>([
+        [`/hetzner/v0/${name}`, archive],
+        ['/hetzner/v0/docker-machine-driver-hetzner', join(dirname(archive), 'docker-machine-driver-hetzner')],
+        ['/hetzner/v0/docker-machine-driver-hetzner-notes.txt', sha256File],
+      ]);
       releases = createServer((req, res) => {
         downloads.push(req.url ?? '');
-        if (req.url !== `/hetzner/v0/${name}`) {
+        const file = published.get(req.url ?? '');
+        if (!file) {
           res.writeHead(404).end('not found');
           return;
         }
-        res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': bytes.length }).end(bytes);
+        const bytes = readFileSync(file);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length }).end(bytes);
       });
       await new Promise<void>((r) => releases.listen(0, '127.0.0.1', r));
-      archiveUrl = `http://127.0.0.1:${(releases.address() as AddressInfo).port}/hetzner/v0/${name}`;
+      releasesBase = `http://127.0.0.1:${(releases.address() as AddressInfo).port}/hetzner/v0/`;
+      archiveUrl = `${releasesBase}${name}`;
       mock = await startMock({
         tokens: [TOKEN],
         defaultActionMs: 20,
@@ -196,8 +207,8 @@ describe.skipIf(skipReason !== null)(
         machineName: name,
         config: {
           ...configDefaults(),
-          // The flag too, for a driver that still reads the endpoint from there.
-          apiEndpoint: mock.url,
+          // The flag too, for a driver that still declares it.
+          ...endpointField(mock.url),
           clusterId: 'c-job',
           serverLabels: ['team=ci', 'stage=job-flow'],
           rdnsTemplate: '{{ machine }}.k8s.example.test',
@@ -276,5 +287,34 @@ describe.skipIf(skipReason !== null)(
       expect(r.output).toContain('failed sha256 checksum');
       expect(r.output).not.toContain('RESULT ');
     }, 60_000);
+
+    it('takes a bare ELF executable as it is and refuses a file of any other type', async () => {
+      const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+      const { archive } = await releaseArchive();
+      const bare = join(dirname(archive), 'docker-machine-driver-hetzner');
+      const spec = (downloadUrl: string, hash: string): JobSpec => ({
+        machineName: 'c-job-no-such-machine',
+        config: configDefaults(),
+        annotations: nodeDriverAnnotations(),
+        create: false,
+        installScript: '/nonexistent',
+        downloadUrl,
+        hash,
+      });
+      const elf = await runJob(
+        'bare-elf',
+        machineProvisionJob(spec(`${releasesBase}docker-machine-driver-hetzner`, sha(bare))).args,
+      );
+      expect(elf.output).toMatch(/: ELF 64-bit/);
+      expect(statSync(join(root, 'bare-elf', 'bin', 'docker-machine-driver-hetzner')).uid).toBe(JOB_UID);
+      // The driver ran: rancher-machine got as far as the (absent) machine.
+      expect(elf.result.error).toMatch(/Host does not exist: "c-job-no-such-machine"/);
+
+      const text = `${releasesBase}docker-machine-driver-hetzner-notes.txt`;
+      const other = await runJob('not-a-driver', machineProvisionJob(spec(text, '')).args);
+      expect(other.code).toBe(1);
+      expect(other.output).toContain('driver file does not seem to be in an accepted format');
+      expect(other.output).not.toContain('RESULT ');
+    }, 120_000);
   },
 );

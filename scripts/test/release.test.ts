@@ -11,6 +11,7 @@ import { PLUGIN_NOTICE } from '../../driver/src/plugin/notice';
 import { outsideGlibc, parseElf, readElfDynamicInfo } from '../lib/elf';
 import { singleFileTarGz } from '../lib/tar.mjs';
 import { expectedBuildInfo, repoRoot } from './helpers/driver-binary';
+import { runAsync } from './helpers/run-async';
 
 const RELEASE_URL = 'https://releases.example.test/hetzner/v1';
 const NAME = 'docker-machine-driver-hetzner';
@@ -35,9 +36,9 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'release-test-'));
-  const r = spawnSync(
+  const r = await runAsync(
     process.execPath,
     [
       join(repoRoot, 'scripts', 'build.mjs'),
@@ -49,7 +50,7 @@ beforeAll(() => {
       '--out-dir',
       out,
     ],
-    { cwd: repoRoot, encoding: 'utf8' },
+    { cwd: repoRoot },
   );
   if (r.status !== 0) throw new Error(`scripts/build.mjs failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
 }, 600_000);
@@ -124,14 +125,13 @@ describe('the executable outside plugin mode', () => {
     expect(commit).toMatch(/^[0-9a-f]{12}$|^unknown$/);
   });
 
-  it('without MACHINE_PLUGIN_TOKEN=42 prints the plugin notice and exits 1, whatever argv holds', () => {
-    for (const [args, env] of [
-      [[], {}],
-      [['rancher-machine', 'create', '--driver', 'hetzner'], {}],
-      [[], { MACHINE_PLUGIN_TOKEN: '41' }],
-    ] as const) {
-      expect(run(file(HOST_BINARY), [...args], { env })).toEqual({ code: 1, stdout: '', stderr: PLUGIN_NOTICE });
+  it('without MACHINE_PLUGIN_TOKEN=42 and arguments prints the plugin notice and exits 1; an unknown command exits 2', () => {
+    for (const env of [{}, { MACHINE_PLUGIN_TOKEN: '41' }]) {
+      expect(run(file(HOST_BINARY), [], { env })).toEqual({ code: 1, stdout: '', stderr: PLUGIN_NOTICE });
     }
+    const r = run(file(HOST_BINARY), ['rancher-machine', 'create', '--driver', 'hetzner'], { env: {} });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command "rancher-machine"/);
   });
 
   it('reads no .env or bunfig.toml from the directory it is started in', () => {
@@ -233,6 +233,9 @@ describe('scripts/render-nodedriver.mjs', () => {
       'kind: NodeDriver',
       '  name: hetzner',
       '    privateCredentialFields: apiToken',
+      // The endpoint belongs to the credential (HETZNER_API_ENDPOINT), optional, never to a machine pool.
+      '    publicCredentialFields: apiEndpoint',
+      '    optionalCredentialFields: apiEndpoint',
       '    nodedriver.cattle.io/file-to-field-aliases: userData:userData',
       '  active: true',
       '  addCloudCredential: true',
@@ -299,3 +302,14 @@ it('the output directory holds exactly the release artefacts', () => {
     ].sort(),
   );
 });
+
+// Runs last: it rebuilds into the same directory.
+it('a later build without --release-url leaves no NodeDriver of the earlier one behind', async () => {
+  const r = await runAsync(
+    process.execPath,
+    [join(repoRoot, 'scripts', 'build.mjs'), '--driver-only', '--no-archive', '--out-dir', out],
+    { cwd: repoRoot },
+  );
+  expect(r.status).toBe(0);
+  expect(readdirSync(out).filter((name) => name.startsWith('nodedriver'))).toEqual([]);
+}, 300_000);

@@ -195,3 +195,20 @@ export function parseConfig(json: Uint8Array | string): MachineConfig {
 export function serializeConfig(c: MachineConfig): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(c));
 }
+
+/**
+ * The stored config with the API token blanked, for transports that must never hand the token out (gRPC). Bytes
+ * that are not a JSON object, or carry no token, come back unchanged.
+ */
+export function redactConfigSecrets(json: Uint8Array): Uint8Array {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(json));
+  } catch {
+    return json;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return json;
+  const record = value as Record<string, unknown>;
+  if (typeof record.AccessToken !== 'string' || record.AccessToken === '') return json;
+  return new TextEncoder().encode(JSON.stringify({ ...record, AccessToken: '' }));
+}

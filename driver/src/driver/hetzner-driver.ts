@@ -577,11 +577,13 @@ export class HetznerDriver implements Driver {
     const client = this.client();
     this.logger.info(`Removing server ${name}…`);
     let removed: Server | null = null;
-    // A config that names the cluster removes only that cluster's resources: the same machine name may live in
-    // another cluster. A config that knows only the name takes whatever carries the machine's labels.
+    // A config saved from the flags removes only its own cluster's resources (none: those without a cluster label),
+    // as the same machine name may live in another cluster. A config that knows only the name (no server type, which
+    // every Create needs) takes whatever carries the machine's labels.
     const clusterId = this.config.ClusterID;
+    const knowsOnlyName = !this.config.Type;
     const ours = (labels: Record<string, string>) =>
-      clusterId ? belongsTo(labels, name, clusterId) : isOwnedBy(labels, name);
+      knowsOnlyName ? isOwnedBy(labels, name) : belongsTo(labels, name, clusterId);
 
     // One list by the machine's labels finds the stored server and any leftover of a failed Create alike. Only a
     // stored ID the labels do not cover (a machine of the Go driver) needs its own request.
@@ -646,9 +648,9 @@ export class HetznerDriver implements Driver {
         this.logger.warn(`Could not delete the empty placement group ${groupId}: ${(err as Error).message}`);
       }
       this.config.AutoPlacementGroupID = 0;
-    } else if (!removed && (this.config.PlacementGroupSpread || !this.config.Type)) {
+    } else if (!removed && (this.config.PlacementGroupSpread || knowsOnlyName)) {
       // No server and no group known: a Create killed between making a spread group and its server left the group
-      // empty, labelled with this machine (a config without a server type knows only the name, so look too).
+      // empty, labelled with this machine.
       try {
         const groups = await client.placementGroups.list({ label_selector: machineSpreadSelector(name, clusterId) });
         for (const group of groups) await releaseSpreadGroup(client, this.logger, group);

@@ -15,6 +15,8 @@ export interface GrpcDriverClientOptions {
   deadlineMs?: number;
   credentials?: grpc.ChannelCredentials;
   channelOptions?: grpc.ChannelOptions;
+  /** The server's shared secret (HETZNER_GRPC_SECRET), sent as `authorization: Bearer …` on every call. */
+  secret?: string;
 }
 
 export interface GrpcDriverClient {
@@ -54,12 +56,15 @@ export function createGrpcDriverClient(address: string, opts: GrpcDriverClientOp
         }
         const callOptions: grpc.CallOptions = {};
         if (opts.deadlineMs !== undefined) callOptions.deadline = Date.now() + opts.deadlineMs;
+        const metadata = new grpc.Metadata();
+        if (opts.secret !== undefined) metadata.set('authorization', `Bearer ${opts.secret}`);
         const method = raw[name] as (
           req: unknown,
+          metadata: grpc.Metadata,
           options: grpc.CallOptions,
           cb: (err: grpc.ServiceError | null, reply?: unknown) => void,
         ) => void;
-        method.call(raw, request, callOptions, (err, reply) => {
+        method.call(raw, request, metadata, callOptions, (err, reply) => {
           if (err) {
             reject(err);
             return;

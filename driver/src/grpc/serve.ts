@@ -2,16 +2,29 @@
 // signal. stdout carries exactly one line, the bound address, so a parent can start us on port 0 and read where to
 // dial; every log line goes to stderr.
 import type { Driver, Logger } from '../driver/interface';
+import { isLoopbackHost } from '../hcloud/endpoint';
 import { createPluginLogger, type LineSink, writeLines } from '../log';
 import { bindGrpcServer, createGrpcServer, parseListenAddress, shutdownGrpcServer } from './server';
 
+/** The shared secret callers must send; required when listening off loopback. */
+export const GRPC_SECRET_ENV = 'HETZNER_GRPC_SECRET';
+/** Short secrets are guessable; a random 32-byte hex string is the expected form. */
+const MIN_SECRET_LENGTH = 16;
+
 export const DEFAULT_LISTEN = '127.0.0.1:0';
 
-export const GRPC_USAGE = `Usage: docker-machine-driver-hetzner grpc [--listen HOST:PORT]
+export const GRPC_USAGE = `Usage: docker-machine-driver-hetzner grpc [--listen HOST:PORT] [--allow-remote]
 
 Serves the Driver service of proto/driver.proto over gRPC (plaintext; meant for loopback tooling).
-  --listen HOST:PORT   address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free port)
-The first line on stdout is the address actually bound. The Close rpc, SIGINT or SIGTERM stop the server.`;
+  --listen HOST:PORT   address to listen on (default ${DEFAULT_LISTEN}; port 0 picks a free port); only loopback
+                       addresses (127.0.0.0/8, ::1, localhost) unless --allow-remote
+  --allow-remote       accept a non-loopback --listen address; then ${GRPC_SECRET_ENV} is required
+  -h, --help           show this help
+Environment:
+  ${GRPC_SECRET_ENV}  shared secret (at least ${MIN_SECRET_LENGTH} characters); when set, every call must carry the
+                       metadata "authorization: Bearer <secret>", or it is refused with UNAUTHENTICATED
+GetConfigRaw never returns the API token. The first line on stdout is the address actually bound. The Close rpc,
+SIGINT or SIGTERM stop the server. Exit codes: 0 stopped, 1 failed, 2 bad arguments.`;
 
 export interface DriverFactoryContext {
   logger: Logger;
@@ -35,13 +48,18 @@ async function hetznerDriver(ctx: DriverFactoryContext): Promise<Driver> {
   return (await import('../driver/index')).createHetznerDriver({ logger: ctx.logger, env: ctx.env });
 }
 
-type Parsed = { help: true } | { help: false; listen: string };
+type Parsed = { help: true } | { help: false; listen: string; secret: string | undefined };
 
-function parseArgs(args: readonly string[]): Parsed {
+function parseArgs(args: readonly string[], env: NodeJS.ProcessEnv): Parsed {
   let listen = DEFAULT_LISTEN;
+  let allowRemote = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === '-h' || arg === '--help') return { help: true };
+    if (arg === '--allow-remote') {
+      allowRemote = true;
+      continue;
+    }
     if (arg === '--listen' || arg === '-listen') {
       const value = args[++i];
       if (value === undefined) throw new Error(`${arg} needs a value (HOST:PORT)`);
@@ -52,8 +70,23 @@ function parseArgs(args: readonly string[]): Parsed {
       throw new Error(`unknown argument "${arg}"`);
     }
   }
-  parseListenAddress(listen);
-  return { help: false, listen };
+  const { host } = parseListenAddress(listen);
+  const secret = env[GRPC_SECRET_ENV] || undefined;
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    throw new Error(`${GRPC_SECRET_ENV} is too short: use at least ${MIN_SECRET_LENGTH} random characters`);
+  }
+  if (!isLoopbackHost(host)) {
+    if (!allowRemote) {
+      throw new Error(
+        `refusing to listen on ${listen}: it is not a loopback address, and the service drives servers with the ` +
+          `API token of this process. Pass --allow-remote (with ${GRPC_SECRET_ENV} set) to serve other hosts`,
+      );
+    }
+    if (secret === undefined) {
+      throw new Error(`--allow-remote needs ${GRPC_SECRET_ENV}: every caller must then present that shared secret`);
+    }
+  }
+  return { help: false, listen, secret };
 }
 
 function describe(err: unknown): string {
@@ -67,7 +100,7 @@ export async function serveGrpcCommand(args: string[], opts: ServeGrpcOptions = 
 
   let parsed: Parsed;
   try {
-    parsed = parseArgs(args);
+    parsed = parseArgs(args, opts.env ?? process.env);
   } catch (err) {
     writeLines(stderr, `grpc: ${describe(err)}\n\n${GRPC_USAGE}`);
     return 2;
@@ -96,7 +129,7 @@ export async function serveGrpcCommand(args: string[], opts: ServeGrpcOptions = 
     logger.debug(`grpc: stopping (${why})`);
     stopping = shutdownGrpcServer(server, opts.shutdownGraceMs).then(stopped);
   };
-  const server = createGrpcServer(driver, { close: () => stop('Close') });
+  const server = createGrpcServer(driver, { close: () => stop('Close') }, { secret: parsed.secret });
 
   let address: string;
   try {

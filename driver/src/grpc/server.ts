@@ -1,12 +1,32 @@
 // The gRPC transport: one unary handler per entry of the dispatch table, so that every method the gob transport
 // serves is served here too, with the same Driver calls and the same error messages.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { redactConfigSecrets } from '../driver/config';
 import type { Driver } from '../driver/interface';
 import { invoke, METHODS, type MethodName, type MethodSpec, type SessionHooks } from '../plugin/dispatch';
 import { decodeArg, encodeReply } from './codec';
 import { DRIVER_SERVICE } from './definition';
 
 const noop = () => {};
+
+/** What a caller must send as `authorization: Bearer <secret>` metadata on every call, when a secret is set. */
+export const SECRET_METADATA_KEY = 'authorization';
+
+export interface GrpcSecurity {
+  /** Shared secret every call must carry; unset, calls are not authenticated (loopback only). */
+  secret?: string;
+}
+
+/** Constant-time: both sides are hashed to the same length first, so neither length nor content leaks by timing. */
+function secretMatches(expected: string, metadata: grpc.Metadata): boolean {
+  const given = metadata.get(SECRET_METADATA_KEY)[0];
+  const text = typeof given === 'string' ? given : (given?.toString('utf8') ?? '');
+  const bearer = /^Bearer (.+)$/.exec(text)?.[1] ?? '';
+  const a = createHash('sha256').update(`Bearer ${expected}`).digest();
+  const b = createHash('sha256').update(`Bearer ${bearer}`).digest();
+  return timingSafeEqual(a, b) && bearer !== '';
+}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -17,8 +37,16 @@ function handler(
   name: MethodName,
   spec: MethodSpec,
   hooks: SessionHooks,
+  security: GrpcSecurity,
 ): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
+    if (security.secret !== undefined && !secretMatches(security.secret, call.metadata)) {
+      callback({
+        code: grpc.status.UNAUTHENTICATED,
+        details: `${name}: missing or wrong shared secret (send metadata "authorization: Bearer <HETZNER_GRPC_SECRET>")`,
+      });
+      return;
+    }
     let arg: unknown;
     try {
       arg = decodeArg(spec.arg, call.request);
@@ -30,7 +58,9 @@ function handler(
       (reply) => {
         let wire: unknown;
         try {
-          wire = encodeReply(spec.reply, reply as never);
+          // The token never leaves through gRPC, whoever asks: unlike rancher-machine, no caller needs it back.
+          const out = name === 'GetConfigRaw' ? redactConfigSecrets(reply as Uint8Array) : reply;
+          wire = encodeReply(spec.reply, out as never);
         } catch (err) {
           // The driver returned something the proto cannot carry: our bug, not the caller's.
           callback({ code: grpc.status.INTERNAL, details: `${name}: ${message(err)}` });
@@ -51,11 +81,12 @@ function handler(
 export function driverServiceImplementation(
   driver: Driver,
   hooks: Partial<SessionHooks> = {},
+  security: GrpcSecurity = {},
 ): grpc.UntypedServiceImplementation {
   const session: SessionHooks = { heartbeat: hooks.heartbeat ?? noop, close: hooks.close ?? noop };
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [name, spec] of Object.entries(METHODS) as [MethodName, MethodSpec][]) {
-    impl[name] = handler(driver, name, spec, session);
+    impl[name] = handler(driver, name, spec, session, security);
   }
   return impl;
 }
@@ -64,9 +95,13 @@ export function driverServiceImplementation(
  * A gRPC server exposing `driver` as the Driver service of proto/driver.proto. `hooks.close` runs after the Close
  * reply has been handed to the transport; `hooks.heartbeat` on every Heartbeat. Bind it with `bindGrpcServer`.
  */
-export function createGrpcServer(driver: Driver, hooks: Partial<SessionHooks> = {}): grpc.Server {
+export function createGrpcServer(
+  driver: Driver,
+  hooks: Partial<SessionHooks> = {},
+  security: GrpcSecurity = {},
+): grpc.Server {
   const server = new grpc.Server();
-  server.addService(DRIVER_SERVICE, driverServiceImplementation(driver, hooks));
+  server.addService(DRIVER_SERVICE, driverServiceImplementation(driver, hooks, security));
   return server;
 }
 

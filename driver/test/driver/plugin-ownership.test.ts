@@ -213,7 +213,7 @@ describe.concurrent('ownership: a name match is never enough (plugin protocol)',
   );
 
   it(
-    "Create refuses another cluster's live server with the same machine name and deletes neither it nor its key",
+    "Create (and the Remove after it) refuses another cluster's live server of the same machine name and its key",
     async () => {
       const other = (machine: string) => ({ ...MANAGED, cluster: 'c-own-other', machine });
       const key = (machine: string) =>
@@ -244,6 +244,10 @@ describe.concurrent('ownership: a name match is never enough (plugin protocol)',
         expect(create).toMatch(
           /a server named "own-dup-2" already exists.*made by this driver for cluster c-own-other/,
         );
+        expect(mock.state.servers.get(second.id)?.status).toBe('running');
+
+        // Rancher then deletes the machine from the config saved before Create: still not the other cluster's.
+        await remove(client, await client.getConfigRawBytes());
         expect(mock.state.servers.get(second.id)?.status).toBe('running');
       } finally {
         await client.close(CLOSE_MS);

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   clusterIdLabelValue,
   defaultFirewallName,
+  describeOwner,
+  isClusterFirewall,
   LABEL_VALUE_PATTERN,
   labelSelector,
   matchesSelector,
@@ -71,5 +73,26 @@ describe('label selectors', () => {
     ['cluster in (c1,c2),!env', true],
   ])('%s → %s', (selector, want) => {
     expect(matchesSelector(selector, { cluster: 'c1', 'rancher-firewall': 'c1' })).toBe(want);
+  });
+});
+
+describe('ownership', () => {
+  it('a firewall is the cluster’s only with managed-by and the cluster’s (cleaned) label value', () => {
+    const ours = { 'managed-by': 'rancher-machine', cluster: clusterIdLabelValue('fleet-default/x') };
+    expect(isClusterFirewall(ours, 'fleet-default/x')).toBe(true);
+    expect(isClusterFirewall(ours, 'fleet-default/y')).toBe(false);
+    expect(isClusterFirewall({ cluster: ours.cluster }, 'fleet-default/x')).toBe(false);
+    expect(isClusterFirewall({}, 'fleet-default/x')).toBe(false);
+  });
+
+  it('describes who owns a resource by its labels', () => {
+    expect(describeOwner({})).toBe('no labels (made by hand)');
+    expect(describeOwner(undefined)).toBe('no labels (made by hand)');
+    expect(describeOwner({ team: 'db', env: '' })).toBe('labels env, team=db (not made by this driver)');
+    expect(describeOwner({ 'managed-by': 'rancher-machine', cluster: 'c-a', machine: 'm' })).toBe(
+      'labels cluster=c-a, machine=m, managed-by=rancher-machine (made by this driver for cluster c-a)',
+    );
+    const many = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, 'v']));
+    expect(describeOwner(many)).toMatch(/k7=v, … 2 more \(not made by this driver\)$/);
   });
 });

@@ -109,7 +109,7 @@ describe('errors', () => {
     expect(e?.message).toMatch(/token contains spaces/);
     expect(e?.message).not.toContain('SECRET');
     expect(() => new HcloudClient({ token: '  ' })).toThrow(/token is empty/);
-    expect(() => new HcloudClient({ token: 't', endpoint: 'ftp://x' })).toThrow(/must be an http\(s\) URL/);
+    expect(() => new HcloudClient({ token: 't', endpoint: 'ftp://x' })).toThrow(/must be an https URL/);
     expect(() => new HcloudClient({ token: 't', endpoint: 'not a url' })).toThrow(/not a valid URL/);
     // A pasted token with a trailing newline is accepted.
     expect(new HcloudClient({ token: `${TOKEN}\n` }).endpoint).toBe('https://api.hetzner.cloud/v1');

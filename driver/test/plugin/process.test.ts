@@ -104,10 +104,16 @@ describe('plugin process', () => {
 });
 
 describe('the real entry (driver/src/main.ts or $HETZNER_DRIVER_BINARY)', () => {
-  it('prints the notice and exits 1 without the token, whatever argv says', async () => {
-    for (const argv of [[], ['create'], RANCHER_ARGV]) {
+  it('prints the notice and exits 1 without the token and arguments; an unknown command exits 2', async () => {
+    expect(await run(pluginCommand(), [], envWithout('MACHINE_PLUGIN_TOKEN'))).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: PLUGIN_NOTICE,
+    });
+    for (const argv of [['create'], RANCHER_ARGV]) {
       const r = await run(pluginCommand(), argv, envWithout('MACHINE_PLUGIN_TOKEN'));
-      expect(r).toEqual({ code: 1, stdout: '', stderr: PLUGIN_NOTICE });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/unknown command/);
     }
   });
 

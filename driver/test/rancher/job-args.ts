@@ -55,6 +55,14 @@ export function configDefaults(driver = 'hetzner'): Record<string, FieldValue> {
   return config;
 }
 
+/**
+ * The endpoint field, when the driver still declares the flag: tests name the endpoint in the environment (as the
+ * credential does) and, for such a driver, in the machine config too.
+ */
+export function endpointField(url: string): Record<string, FieldValue> {
+  return 'apiEndpoint' in configDefaults() ? { apiEndpoint: url } : {};
+}
+
 /** Rancher's field name for a flag: the driver prefix dropped, the rest camel-cased. */
 export function flagToField(driver: string, flag: string): string {
   return flag.slice(driver.length + 1).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());

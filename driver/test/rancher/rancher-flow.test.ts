@@ -17,6 +17,7 @@ import { goBuild } from '../fixtures/go-build';
 import { pluginCommand, REPO_ROOT } from '../fixtures/plugin-command';
 import {
   configDefaults,
+  endpointField,
   entrypointArgs,
   FILE_TO_FIELD_ALIASES,
   type FieldValue,
@@ -341,7 +342,7 @@ describe.skipIf(!haveGo)('Rancher and rancher-machine driving our plugin (Go sta
       const filesDir = join(workDir, 'files-ud');
       const job = machineProvisionJob({
         machineName: name,
-        config: { ...configDefaults(), userData, apiEndpoint: mock.url, clusterId: 'c-ud' },
+        config: { ...configDefaults(), ...endpointField(mock.url), userData, clusterId: 'c-ud' },
         annotations,
         create: true,
         installScript: script,

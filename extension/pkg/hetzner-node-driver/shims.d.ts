@@ -16,6 +16,7 @@ declare module 'js-yaml' {
 declare module '@shell/components/Loading.vue';
 declare module '@shell/components/form/LabeledSelect.vue';
 declare module '@shell/components/CodeMirror.vue';
+declare module '@shell/components/AdvancedSection.vue';
 
 // Typed so that shell components declaring `mode: { type: String, default: _EDIT }` keep `mode: string`.
 declare module '@shell/config/query-params' {

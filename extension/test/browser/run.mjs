@@ -141,9 +141,10 @@ async function main() {
       await page.locator('#machine-section').screenshot({ path: join(artifacts, 'machine-config.png') });
     });
 
-    check('machine config: fallback location, spread placement, a volume, the cost line and the dual-stack signal', async () => {
+    check('machine config: fallback location, spread placement, a volume, the cost line and the IP-family signal', async () => {
       const before = await page.evaluate(() => window.harness.state());
-      assert.equal(before.isDualStack, true, 'both public families on: dual-stack');
+      // Both public families on a single-stack (default) cluster: neither dual-stack nor IPv6-only.
+      assert.equal(before.isDualStack, false, 'a default pool is not dual-stack');
       assert.equal(before.isIpv6, false);
       // The primary location stays nbg1; fsn1 becomes its fallback.
       const fallbacks = await optionTexts(page, 'hetzner-fallback-locations');
@@ -170,10 +171,14 @@ async function main() {
       assert.equal((await page.evaluate(() => window.harness.state())).poolValid, false);
       await pick(page, 'hetzner-placement-group', 'None');
       await page.waitForFunction(() => window.harness.state().poolValid === true);
+      // Without public IPv4 the nodes talk over the private network (IPv4) while it is in use, over IPv6 otherwise.
       await page.locator('[data-testid="hetzner-disable-ipv4"] .checkbox-container').click();
+      await page.waitForFunction(() => window.harness.state().isIpv6 === false && window.harness.state().isDualStack === false);
+      await page.locator('[data-testid="hetzner-use-private-network"] .checkbox-container').click();
       await page.waitForFunction(() => window.harness.state().isIpv6 === true && window.harness.state().isDualStack === false);
+      await page.locator('[data-testid="hetzner-use-private-network"] .checkbox-container').click();
       await page.locator('[data-testid="hetzner-disable-ipv4"] .checkbox-container').click();
-      await page.waitForFunction(() => window.harness.state().isDualStack === true);
+      await page.waitForFunction(() => window.harness.state().isIpv6 === false && window.harness.state().isDualStack === false);
       config = await page.evaluate(() => window.harness.config());
       assert.equal(config.placementGroup, '');
       assert.equal(config.disablePublicIpv4, false);
@@ -190,8 +195,11 @@ async function main() {
       await page.locator('#machine-section').screenshot({ path: join(artifacts, 'machine-config-extras.png') });
     });
 
-    check('no page errors and no missing translations', async () => {
+    check('no page errors, no HTML entities shown and no missing translations', async () => {
       assert.deepEqual(pageErrors, []);
+      const shown = await page.locator('body').innerText();
+      assert.doesNotMatch(shown, /&(amp|lt|gt|quot|#39);/, 'an escaped string is shown as text');
+      assert.match(shown, /Read & Write/);
       assert.deepEqual(await page.evaluate(() => window.harness.missing()), []);
     });
 

@@ -17,9 +17,8 @@ import { t } from './i18n';
 
 const data = catalog();
 const typeLabels = {
-  group:   (cpu: 'shared' | 'dedicated') => t(`hetzner.machineConfig.serverType.group.${ cpu }`),
-  detail:  (args: Record<string, unknown>) => t('hetzner.machineConfig.serverType.option', args),
-  noPrice: t('hetzner.machineConfig.serverType.noPrice'),
+  group:  (cpu: 'shared' | 'dedicated') => t(`hetzner.machineConfig.serverType.group.${ cpu }`, {}, true),
+  detail: (args: { price?: string }) => t(args.price ? 'hetzner.machineConfig.serverType.option' : 'hetzner.machineConfig.serverType.optionNoPrice', args, true),
 };
 const imageLabels = {
   system:        'System',
@@ -98,7 +97,7 @@ describe('server types', () => {
     expect(formatMonthly(undefined)).toBeUndefined();
     const noPrice = { ...byName('cx23'), prices: [] };
 
-    expect(serverTypeOptions([noPrice], 'fsn1', typeLabels)[1]!.label).toContain('price n/a/month');
+    expect(serverTypeOptions([noPrice], 'fsn1', typeLabels)[1]!.label).toMatch(/ · price n\/a$/);
   });
 });
 

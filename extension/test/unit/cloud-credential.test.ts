@@ -9,12 +9,17 @@ function testOf(wrapper: { vm: unknown }): Promise<boolean> {
   return (wrapper.vm as { test(): Promise<boolean> }).test();
 }
 
-function mountCredential(token: string | undefined, opts: Parameters<typeof makeStore>[0] = {}) {
+function mountCredential(
+  token: string | undefined,
+  opts: Parameters<typeof makeStore>[0] & { apiEndpoint?: string; mode?: string } = {},
+) {
   const { store, proxy } = makeStore(opts);
-  const value = { decodedData: token === undefined ? {} : { apiToken: token } };
+  const value: { decodedData: { apiToken?: string; apiEndpoint?: string } } = { decodedData: token === undefined ? {} : { apiToken: token } };
+
+  if (opts.apiEndpoint !== undefined) value.decodedData.apiEndpoint = opts.apiEndpoint;
   const wrapper = mount(CloudCredential, {
     props: {
-      value, mode: 'create', driverName: 'hetzner'
+      value, mode: opts.mode ?? 'create', driverName: 'hetzner'
     },
     global: { plugins: [store], mocks: { $store: store } },
   });
@@ -97,5 +102,65 @@ describe('cloud-credential/hetzner.vue', () => {
 
     await expect(testOf(wrapper)).resolves.toBe(false);
     expect(proxy.calls).toHaveLength(0);
+  });
+
+  it('offers the API endpoint under a collapsed advanced section and writes decodedData.apiEndpoint', async() => {
+    const { wrapper } = mountCredential('rw-token');
+
+    expect(wrapper.find('[data-testid="hetzner-api-endpoint"]').exists()).toBe(false);
+    await wrapper.find('a.hand').trigger('click');
+    const input = wrapper.find('input[data-testid="hetzner-api-endpoint"]');
+
+    expect(input.attributes('placeholder')).toBe('https://api.hetzner.cloud/v1');
+    await input.setValue(' https://hetzner-proxy.example.com/v1 ');
+    expect(wrapper.emitted('valueChanged')!.at(-1)).toEqual(['apiEndpoint', 'https://hetzner-proxy.example.com/v1']);
+    // A credential that already names an endpoint shows it without a click.
+    const { wrapper: saved } = mountCredential('rw-token', { apiEndpoint: 'http://127.0.0.1:4000/v1', mode: 'edit' });
+
+    expect((saved.find('input[data-testid="hetzner-api-endpoint"]').element as HTMLInputElement).value).toBe('http://127.0.0.1:4000/v1');
+  });
+
+  it('accepts https, or http to a loopback address only, and blocks saving otherwise', async() => {
+    const { wrapper, value } = mountCredential('rw-token', { apiEndpoint: '' });
+
+    await wrapper.find('a.hand').trigger('click');
+    const check = async(endpoint: string) => {
+      value.decodedData.apiEndpoint = endpoint;
+      await wrapper.setProps({ value: { decodedData: { ...value.decodedData } } });
+
+      return {
+        valid:   wrapper.emitted('validationChanged')!.at(-1)![0],
+        problem: wrapper.find('[data-testid="hetzner-api-endpoint-problem"]').exists() ? wrapper.find('[data-testid="hetzner-api-endpoint-problem"]').text() : '',
+      };
+    };
+
+    expect(await check('https://hetzner-proxy.example.com/v1')).toEqual({ valid: true, problem: '' });
+    expect(await check('http://127.0.0.1:4000/v1')).toEqual({ valid: true, problem: '' });
+    expect(await check('http://[::1]:4000/v1')).toEqual({ valid: true, problem: '' });
+    expect((await check('http://api.example.com/v1')).problem).toContain('Plain http is accepted only for a loopback address');
+    expect((await check('http://localhost:4000/v1')).valid).toBe(false);
+    expect((await check('ftp://api.example.com')).problem).toContain('must be an http(s) URL');
+    expect((await check('https://user:pw@api.example.com/v1')).valid).toBe(false);
+    expect((await check('not a url')).valid).toBe(false);
+    await expect(testOf(wrapper)).resolves.toBe(false);
+    expect(await check('')).toEqual({ valid: true, problem: '' });
+    expect([...missing]).toEqual([]);
+  });
+
+  it('test() checks the token through the proxy only for the Hetzner API, and saves a token for another endpoint unchecked', async() => {
+    const { wrapper, proxy } = mountCredential('unknown-to-the-proxy', { apiEndpoint: 'https://hetzner-proxy.example.com/v1' });
+
+    await expect(testOf(wrapper)).resolves.toBe(true);
+    await flushPromises();
+    expect(proxy.calls).toHaveLength(0);
+    expect(wrapper.find('[data-testid="hetzner-credential-result"]').text()).toBe(
+      "The token was not checked: Rancher's proxy reaches only api.hetzner.cloud, not https://hetzner-proxy.example.com/v1. " +
+        'The driver uses this endpoint when it creates machines.',
+    );
+
+    const explicit = mountCredential('rw-token', { apiEndpoint: 'https://api.hetzner.cloud/v1/' });
+
+    await expect(testOf(explicit.wrapper)).resolves.toBe(true);
+    expect(explicit.proxy.calls.length).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAddressOrCidr, isIpv6, parseIpv4, parseIpv4Cidr } from '../../pkg/hetzner-node-driver/lib/addresses';
 import { findPrimaryIp, freePrimaryIps, freeVolumes } from '../../pkg/hetzner-node-driver/lib/attachments';
+import { apiEndpointProblem, isDefaultEndpoint } from '../../pkg/hetzner-node-driver/lib/endpoint';
 import {
   fallbacksOf, fallbackTypes, parseChoices, primaryOf, withFallbacks, withPrimary
 } from '../../pkg/hetzner-node-driver/lib/fallback';
@@ -177,10 +178,50 @@ describe('pool: quantity, cost and IP families', () => {
     expect(monthlyCost(undefined, 'fsn1', 3)).toBeUndefined();
   });
 
-  it('derives isDualStack and isIpv6 from the public IP switches', () => {
-    expect(ipFamilies({})).toEqual({ isDualStack: true, isIpv6: false });
-    expect(ipFamilies({ disablePublicIpv4: true })).toEqual({ isDualStack: false, isIpv6: true });
-    expect(ipFamilies({ disablePublicIpv6: true })).toEqual({ isDualStack: false, isIpv6: false });
-    expect(ipFamilies({ disablePublicIpv4: true, disablePublicIpv6: true })).toEqual({ isDualStack: false, isIpv6: false });
+  it('derives the cluster\'s IP families on the pool, not the addresses a server has', () => {
+    const cidr = (c: string) => ({ spec: { rkeConfig: { machineGlobalConfig: { 'cluster-cidr': c } } } });
+    const none = {
+      isDualStack: false, isIpv6: false, hasIpv6: false
+    };
+    const v6only = {
+      isDualStack: false, isIpv6: true, hasIpv6: true
+    };
+    const dual = {
+      isDualStack: true, isIpv6: false, hasIpv6: true
+    };
+
+    // Every Hetzner server has both public families by default; the cluster still runs IPv4 single-stack.
+    expect(ipFamilies({})).toEqual(none);
+    expect(ipFamilies({}, cidr('10.42.0.0/16'))).toEqual(none);
+    expect(ipFamilies({}, cidr('10.42.0.0/16, fd00:42::/56'))).toEqual(dual);
+    expect(ipFamilies({ disablePublicIpv6: true }, cidr('10.42.0.0/16,fd00:42::/56'))).toEqual(none);
+    expect(ipFamilies({ disablePublicIpv4: true })).toEqual(v6only);
+    expect(ipFamilies({ disablePublicIpv4: true }, cidr('fd00:42::/56'))).toEqual(v6only);
+    expect(ipFamilies({
+      disablePublicIpv4: true, usePrivateNetwork: true, networks: ['1']
+    })).toEqual(none);
+    expect(ipFamilies({ disablePublicIpv6: true })).toEqual(none);
+    expect(ipFamilies({ disablePublicIpv4: true, disablePublicIpv6: true })).toEqual(none);
+  });
+});
+
+describe('credential API endpoint', () => {
+  it('accepts https, or http to a literal loopback address, and nothing with credentials, a query or a fragment', () => {
+    for (const ok of ['', '  ', 'https://api.hetzner.cloud/v1', 'https://10.0.0.5:8443/hcloud', 'http://127.0.0.1:4000/v1', 'http://127.8.9.10/v1', 'http://[::1]:4000/v1']) {
+      expect(apiEndpointProblem(ok), ok).toBeUndefined();
+    }
+    for (const insecure of ['http://api.hetzner.cloud/v1', 'http://localhost:4000/v1', 'http://10.0.0.1/v1', 'http://[::2]/v1', 'http://128.0.0.1/v1']) {
+      expect(apiEndpointProblem(insecure), insecure).toBe('insecure');
+    }
+    for (const bad of ['api.hetzner.cloud', 'ftp://api.hetzner.cloud', 'https://u:p@api.hetzner.cloud/v1', 'https://api.hetzner.cloud/v1?x=1', 'https://api.hetzner.cloud/v1#a', 'file:///etc/passwd']) {
+      expect(apiEndpointProblem(bad), bad).toBe('invalid');
+    }
+  });
+
+  it('knows the Hetzner API, the only host Rancher\'s proxy reaches for the credential test', () => {
+    for (const yes of ['', 'https://api.hetzner.cloud/v1', 'https://api.hetzner.cloud/v1/', ' https://API.hetzner.cloud/v1 ']) expect(isDefaultEndpoint(yes), yes).toBe(true);
+    for (const no of ['https://api.hetzner.cloud:8443/v1', 'https://api.hetzner.cloud/v2', 'http://127.0.0.1:4000/v1', 'https://api.hetzner.cloud.example.com/v1']) {
+      expect(isDefaultEndpoint(no), no).toBe(false);
+    }
   });
 });

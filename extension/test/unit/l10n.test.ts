@@ -34,13 +34,14 @@ describe('l10n/en-us.yaml', () => {
       ...['shared', 'dedicated'].map((k) => `hetzner.machineConfig.serverType.group.${ k }`),
       ...['none', 'existing', 'managed'].map((k) => `hetzner.machineConfig.firewall.mode.${ k }`),
       ...['locations', 'server_types', 'images', 'snapshots', 'networks', 'firewalls', 'ssh_keys', 'placement_groups', 'primary_ips', 'volumes'].map(
-        (k) => `hetzner.machineConfig.lists.${ k }`,
+        (k) => `hetzner.machineConfig.loadFailed.${ k }`,
       ),
       ...['unauthorized', 'token_readonly', 'forbidden', 'rate_limit_exceeded', 'maintenance', 'unavailable', 'server_error'].map(
         (k) => `hetzner.errors.code.${ k }`,
       ),
       ...['api', 'proxyRefused', 'rancherDenied', 'http', 'network', 'shape'].map((k) => `hetzner.errors.${ k }`),
-      ...['invalid', 'failed', 'readOnly', 'ok', 'running'].map((k) => `hetzner.credential.test.${ k }`),
+      ...['invalid', 'failed', 'readOnly', 'ok', 'running', 'skipped'].map((k) => `hetzner.credential.test.${ k }`),
+      ...['invalid', 'insecure'].map((k) => `hetzner.credential.apiEndpoint.${ k }`),
       ...[...readFileSync(join(pkg, 'lib/rdns.ts'), 'utf8').matchAll(/key: '(rdns\.\w+)'/g)].map((m) => `hetzner.machineConfig.validation.${ m[1] }`),
       ...[...readFileSync(join(pkg, 'lib/networks.ts'), 'utf8').matchAll(/key: '(network\w+)'/g)].map((m) => `hetzner.machineConfig.validation.${ m[1] }`),
       ...['primaryIpAssignedWarning', 'volumeAttachedWarning'].map((k) => `hetzner.machineConfig.validation.${ k }`),

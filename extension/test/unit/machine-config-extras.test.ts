@@ -282,19 +282,24 @@ describe('existing primary IPs and volumes', () => {
   });
 });
 
-describe('dual-stack signal', () => {
-  it('emits update:isDualStack and update:isIpv6 on load and when the public IP switches change', async() => {
+describe('IP-family signal', () => {
+  it('emits update:hasIpv6, update:isIpv6 and update:isDualStack on load and when the public IP switches change', async() => {
     const { wrapper } = await mountForm();
     const last = (e: string) => wrapper.emitted(e)!.at(-1)![0];
 
-    expect((MachineConfig as unknown as { emits: string[] }).emits).toEqual(expect.arrayContaining(['update:isIpv6', 'update:isDualStack']));
-    expect(last('update:isDualStack')).toBe(true);
+    expect((MachineConfig as unknown as { emits: string[] }).emits).toEqual(
+      expect.arrayContaining(['update:hasIpv6', 'update:isIpv6', 'update:isDualStack']),
+    );
+    expect(last('update:isDualStack')).toBe(false);
     expect(last('update:isIpv6')).toBe(false);
+    expect(last('update:hasIpv6')).toBe(false);
     await click(wrapper, 'Disable public IPv4');
     expect(last('update:isDualStack')).toBe(false);
     expect(last('update:isIpv6')).toBe(true);
+    expect(last('update:hasIpv6')).toBe(true);
     await click(wrapper, 'Disable public IPv6');
     expect(last('update:isIpv6')).toBe(false);
+    expect(last('update:hasIpv6')).toBe(false);
   });
 });
 

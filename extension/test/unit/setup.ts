@@ -1,32 +1,40 @@
 // What the Dashboard host installs globally and shell components expect: the i18n `t`, the fetch mixin's
 // $fetchState, vue-select as `v-select`, and a few directives.
 import { config } from '@vue/test-utils';
-import { defineComponent, h } from 'vue';
+import { defineComponent, type DirectiveBinding, h } from 'vue';
 import vSelect from 'vue-select';
 import { t } from './i18n';
 
 const noopDirective = { mounted() {}, updated() {} };
 // The host's v-clean-html sanitises, then sets innerHTML (the extension only passes its own strings).
-const setText = (el: HTMLElement, binding: { value: unknown }) => {
-  el.textContent = binding.value === null || binding.value === undefined ? '' : String(binding.value);
-};
 const setHtml = (el: HTMLElement, binding: { value: unknown }) => {
   el.innerHTML = binding.value === null || binding.value === undefined ? '' : String(binding.value);
 };
 const cleanHtml = { mounted: setHtml, updated: setHtml };
-const tDirective = {
-  mounted: (el: HTMLElement, b: { value: string }) => setText(el, { value: t(b.value) }),
-  updated: (el: HTMLElement, b: { value: string }) => setText(el, { value: t(b.value) }),
-};
 
-// The host's global <t k="…"> component.
+// The host's v-t directive sets innerHTML (or the attribute named by its argument) to the escaped translation.
+type TBinding = DirectiveBinding<string>;
+const applyT = (el: HTMLElement, b: TBinding) => {
+  const str = t(b.value, {}, b.modifiers?.raw === true);
+
+  if (b.arg) el.setAttribute(b.arg, str);
+  else el.innerHTML = str;
+};
+const tDirective = { mounted: applyT, updated: applyT };
+
+// The host's global <t k="…"> component: the escaped translation as text, or (raw) the translation as HTML.
 const TComponent = defineComponent({
   // eslint-disable-next-line vue/multi-word-component-names -- the host registers it under this exact name
-  name:  'T',
-  props: {
-    k: { type: String, required: true }, raw: Boolean, tag: { type: String, default: 'span' }
+  name:         'T',
+  inheritAttrs: false,
+  props:        {
+    k: { type: String, required: true }, raw: Boolean, tag: { type: String, default: 'span' }, escapehtml: { type: Boolean, default: true }
   },
-  setup: (props, { attrs }) => () => h(props.tag, t(props.k, attrs)),
+  setup: (props, { attrs }) => () => {
+    const msg = t(props.k, attrs, props.raw || !props.escapehtml);
+
+    return props.raw ? h(props.tag, { innerHTML: msg }) : h(props.tag, [msg]);
+  },
 });
 
 config.global.components = {

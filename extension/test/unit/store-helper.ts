@@ -4,7 +4,7 @@ import { createStore, type Module } from 'vuex';
 import hetznerStore, { type HetznerState } from '../../pkg/hetzner-node-driver/store/hetzner';
 import { catalog, type FakeData } from '../fixtures/catalog';
 import { createFakeProxy, type FakeProxyOptions } from '../fixtures/fake-proxy';
-import { t } from './i18n';
+import { messages, t } from './i18n';
 
 export function makeStore(opts: Partial<FakeProxyOptions> & { data?: FakeData } = {}) {
   const proxy = createFakeProxy({ data: opts.data ?? catalog(), ...opts });
@@ -17,8 +17,9 @@ export function makeStore(opts: Partial<FakeProxyOptions> & { data?: FakeData } 
       },
     },
     getters: {
-      'i18n/t':      () => t,
-      'i18n/exists': () => (key: string) => !key.startsWith('%'),
+      // The host's getter formats without escaping; the global t() escapes on top of it unless asked raw.
+      'i18n/t':      () => (key: string, args?: Record<string, unknown>) => (key in messages ? t(key, args, true) : undefined),
+      'i18n/exists': () => (key: string) => key in messages,
       'prefs/get':   () => () => undefined,
     },
   });

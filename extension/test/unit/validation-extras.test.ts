@@ -21,8 +21,8 @@ const PH = {
   phMachine: '{{ machine }}', phCluster: '{{ cluster }}', phPool: '{{ pool }}'
 };
 const run = (v: HetznerConfig, c: CatalogContext = ctx) => validateMachineConfig(v, c);
-const errors = (v: HetznerConfig, c?: CatalogContext) => run(v, c).errors.map((e) => t(`hetzner.machineConfig.validation.${ e.key }`, { ...PH, ...e.args }));
-const warnings = (v: HetznerConfig, c?: CatalogContext) => run(v, c).warnings.map((e) => t(`hetzner.machineConfig.validation.${ e.key }`, { ...PH, ...e.args }));
+const errors = (v: HetznerConfig, c?: CatalogContext) => run(v, c).errors.map((e) => t(`hetzner.machineConfig.validation.${ e.key }`, { ...PH, ...e.args }, true));
+const warnings = (v: HetznerConfig, c?: CatalogContext) => run(v, c).warnings.map((e) => t(`hetzner.machineConfig.validation.${ e.key }`, { ...PH, ...e.args }, true));
 
 describe('validation: networks with subnet or fixed IP', () => {
   it('accepts plain, subnet and fixed-IP entries that fit the network and zone', () => {

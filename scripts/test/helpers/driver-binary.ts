@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runAsync } from './run-async';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const outDir = join(repoRoot, '.tmp', 'test-bin');
@@ -51,7 +52,7 @@ function isFresh(binary: string): boolean {
   );
 }
 
-async function withLock<T>(fn: () => T): Promise<T> {
+async function withLock<T>(fn: () => Promise<T>): Promise<T> {
   const lock = join(repoRoot, '.tmp', 'test-bin.lock');
   mkdirSync(dirname(lock), { recursive: true });
   const deadline = Date.now() + 180_000;
@@ -68,7 +69,7 @@ async function withLock<T>(fn: () => T): Promise<T> {
     }
   }
   try {
-    return fn();
+    return await fn();
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
@@ -95,12 +96,12 @@ async function ownBuild(arch: 'amd64' | 'arm64'): Promise<string> {
     arch === 'amd64' ? 'docker-machine-driver-hetzner' : 'docker-machine-driver-hetzner-linux-arm64',
   );
   if (isFresh(binary)) return binary;
-  return withLock(() => {
+  return withLock(async () => {
     if (isFresh(binary)) return binary;
     // Taken before building, so that a commit made meanwhile makes the next run rebuild.
     const stamp = stampText();
     // amd64 with its archive (a few seconds of gzip), which the job-flow test downloads.
-    const r = spawnSync(
+    const r = await runAsync(
       process.execPath,
       [
         join(repoRoot, 'scripts', 'build.mjs'),
@@ -111,7 +112,7 @@ async function ownBuild(arch: 'amd64' | 'arm64'): Promise<string> {
         '--out-dir',
         outDir,
       ],
-      { cwd: repoRoot, encoding: 'utf8' },
+      { cwd: repoRoot },
     );
     if (r.status !== 0) throw new Error(`building the driver failed:\n${r.stdout}\n${r.stderr}`);
     writeFileSync(stampOf(binary), stamp);

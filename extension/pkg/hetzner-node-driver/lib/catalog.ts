@@ -93,9 +93,9 @@ export interface TypeLabels {
     cores: number;
     memory: number;
     disk: number;
-    price: string;
+    /** The gross monthly price; absent when Hetzner lists none for the location. */
+    price?: string;
   }) => string;
-  noPrice: string;
 }
 
 const cpuOrder = { shared: 0, dedicated: 1 } as const;
@@ -123,7 +123,7 @@ export function serverTypeOptions(types: ServerType[], location: string, labels:
         cores:  t.cores,
         memory: t.memory,
         disk:   t.disk,
-        price:  formatMonthly(priceFor(t, location)) ?? labels.noPrice,
+        price:  formatMonthly(priceFor(t, location)),
       }),
       value: t.name,
     });

@@ -1,5 +1,6 @@
 // What the form derives from the machine pool around it: the pool's size and name (from the host's
-// `machinePools`), the monthly cost, and the IP families Rancher's cluster form needs (isIpv6 / isDualStack).
+// `machinePools`), the monthly cost, and the IP families Rancher's cluster form needs (hasIpv6 / isIpv6 /
+// isDualStack).
 import { priceFor } from './catalog';
 import type { HetznerConfig } from './config';
 import type { ServerType } from './hcloud';
@@ -48,10 +49,47 @@ export function monthlyCost(type: ServerType | undefined, location: string, quan
   };
 }
 
-/** Rancher's pool flags: dual-stack when both public families are on, IPv6-only when only IPv6 is. */
-export function ipFamilies(v: HetznerConfig): { isIpv6: boolean; isDualStack: boolean } {
+/** The parts of the provisioning cluster (the host's `cluster` prop) the form reads. */
+export interface ClusterRef {
+  id?: string;
+  metadata?: { name?: string };
+  spec?: { rkeConfig?: { machineGlobalConfig?: Record<string, unknown> | null } | null } | null;
+}
+
+/**
+ * The IP-family flags Rancher's cluster page keeps per machine pool. They describe the cluster's networking on
+ * this pool's nodes, not which addresses a server has (every Hetzner server has public IPv4 and IPv6 by default,
+ * and RKE2/K3s still run single-stack IPv4 on it unless the cluster is configured dual-stack):
+ * - isIpv6 (2.14+): the nodes reach each other over IPv6 only (no public IPv4, and no private network, which is
+ *   IPv4). The page then requires stack preference "ipv6" and IPv6 cluster/service CIDRs.
+ * - isDualStack (2.14+): the cluster runs dual-stack on these nodes: its cluster CIDR has an IPv4 and an IPv6
+ *   range and the nodes have both public families. The page then requires stack preference "dual" or "ipv6" and
+ *   IPv6 CIDRs, which such a cluster already has.
+ * - hasIpv6 (2.13): the cluster uses IPv6 on these nodes (either of the above). The page then sets the stack
+ *   preference of a new cluster to "dual" and refuses "ipv4".
+ */
+export interface IpFamilies {
+  isIpv6: boolean;
+  isDualStack: boolean;
+  hasIpv6: boolean;
+}
+
+/** The IP families a comma-separated CIDR list such as RKE2's `cluster-cidr` covers. */
+export function cidrFamilies(cidrs: unknown): { v4: boolean; v6: boolean } {
+  const list = typeof cidrs === 'string' ? cidrs.split(',').map((c) => c.trim()).filter(Boolean) : [];
+
+  return { v4: list.some((c) => !c.includes(':')), v6: list.some((c) => c.includes(':')) };
+}
+
+export function ipFamilies(v: HetznerConfig, cluster?: ClusterRef | null): IpFamilies {
   const v4 = v.disablePublicIpv4 !== true;
   const v6 = v.disablePublicIpv6 !== true;
+  const privateV4 = v.usePrivateNetwork === true && (v.networks ?? []).length > 0;
+  const cidr = cidrFamilies(cluster?.spec?.rkeConfig?.machineGlobalConfig?.['cluster-cidr']);
+  const isIpv6 = !v4 && v6 && !privateV4;
+  const isDualStack = v4 && v6 && cidr.v4 && cidr.v6;
 
-  return { isDualStack: v4 && v6, isIpv6: !v4 && v6 };
+  return {
+    isIpv6, isDualStack, hasIpv6: isIpv6 || isDualStack
+  };
 }

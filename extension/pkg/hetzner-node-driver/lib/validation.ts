@@ -43,8 +43,6 @@ export interface CatalogContext {
   existingPool?: boolean;
 }
 
-const URL_RE = /^https?:\/\/[^\s/]+(\/\S*)?$/;
-
 export function validateMachineConfig(v: HetznerConfig, ctx: CatalogContext = {}): ValidationResult {
   const errors: Issue[] = [];
   const warnings: Issue[] = [];
@@ -171,7 +169,6 @@ export function validateMachineConfig(v: HetznerConfig, ctx: CatalogContext = {}
 
     if (!/^\d+$/.test(v.sshPort) || port < 1 || port > 65535) err('sshPort', 'sshPort');
   }
-  if (v.apiEndpoint && !URL_RE.test(v.apiEndpoint)) err('apiEndpoint', 'apiEndpoint');
 
   const yamlProblem = additionalUserDataProblem(v.additionalUserData);
 

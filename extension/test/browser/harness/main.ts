@@ -32,7 +32,12 @@ function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, 
 const messages = flatten(jsyaml.load(enUs) as Record<string, unknown>);
 const missing = new Set<string>();
 
-function t(key: string, args: Record<string, unknown> = {}): string {
+const ENTITIES: Record<string, string> = {
+  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'
+};
+
+// As the host's t() (shell/plugins/i18n.js): HTML-escaped unless the caller asks for the raw string.
+function t(key: string, args: Record<string, unknown> = {}, raw = false): string {
   const msg = messages[key];
 
   if (msg === undefined) {
@@ -41,8 +46,9 @@ function t(key: string, args: Record<string, unknown> = {}): string {
 
     return key;
   }
+  const out = msg.replace(/\{(\w+)\}/g, (_, n: string) => (n in args ? String(args[n]) : `{${ n }}`));
 
-  return msg.replace(/\{(\w+)\}/g, (_, n: string) => (n in args ? String(args[n]) : `{${ n }}`));
+  return raw ? out : out.replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
 async function request(_ctx: unknown, opt: { url: string; method?: string; headers?: Record<string, string>; data?: unknown }) {
@@ -149,14 +155,22 @@ app.component(
   // eslint-disable-next-line vue/multi-word-component-names
   'T',
   defineComponent({
-    props: { k: { type: String, required: true }, tag: { type: String, default: 'span' } },
-    setup: (p, { attrs }) => () => h(p.tag, t(p.k, attrs)),
+    inheritAttrs: false,
+    props:        {
+      k: { type: String, required: true }, tag: { type: String, default: 'span' }, raw: Boolean
+    },
+    setup: (p, { attrs }) => () => (p.raw ? h(p.tag, { innerHTML: t(p.k, attrs, true) }) : h(p.tag, [t(p.k, attrs)])),
   }),
 );
 app.directive('clean-html', { mounted: html, updated: html });
 app.directive('clean-tooltip', noop);
 app.directive('stripped-aria-label', { mounted: (el: HTMLElement, b: { value: unknown }) => el.setAttribute('aria-label', String(b.value ?? '')) });
-app.directive('t', { mounted: (el: HTMLElement, b: { value: string }) => (el.textContent = t(b.value)) });
+// The host's v-t sets innerHTML to the escaped translation.
+const vT = (el: HTMLElement, b: { value: string }) => {
+  el.innerHTML = t(b.value);
+};
+
+app.directive('t', { mounted: vT, updated: vT });
 app.mount('#app');
 
 Object.assign(window, {
