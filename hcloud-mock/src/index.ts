@@ -22,7 +22,7 @@ export type { Labels, SelectorTerm } from './labels';
 export { matchSelector, parseSelector, validateLabels } from './labels';
 export { TokenBucket } from './ratelimit';
 export { listEndpoints } from './routes';
-export type { MockOptions, MockServer, MockStats, RequestLogEntry } from './server';
+export type { HeldRequest, MockOptions, MockServer, MockStats, RequestLogEntry } from './server';
 export { startMock } from './server';
 export type {
   AppliedTo,

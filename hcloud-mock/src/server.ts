@@ -67,11 +67,25 @@ export interface MockStats {
   faultsInjected: number;
 }
 
+/** A request a `hang` effect holds: the caller's moment to act (e.g. kill the client) at a known point. */
+export interface HeldRequest {
+  method: string;
+  path: string;
+  /** The templated endpoint, e.g. `POST /servers/{id}/actions/poweron`. */
+  endpoint: string;
+  /** True for `{applyThen: {hang: true}}`: the change was made and only the answer is held. */
+  applied: boolean;
+  /** The status the applied request would have answered with (its change happened only if this is 2xx). */
+  appliedStatus: number | null;
+}
+
 export interface MockServer {
   url: string;
   state: MockState;
   faults: FaultRegistry;
   requests: RequestLogEntry[];
+  /** Calls `listener` whenever a request starts being held by a `hang` effect; returns the unsubscribe. */
+  onHold(listener: (held: HeldRequest) => void): () => void;
   stats(): MockStats;
   reset(): void;
   stop(): Promise<void>;
@@ -149,6 +163,7 @@ export async function startMock(options: MockOptions = {}): Promise<MockServer> 
   let stats = emptyStats();
   let inFlight = 0;
   const hung = new Set<ServerResponse>();
+  const holdListeners = new Set<(held: HeldRequest) => void>();
   const delays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   let stopping = false;
 
@@ -325,6 +340,14 @@ export async function startMock(options: MockOptions = {}): Promise<MockServer> 
       if ('hang' in effect) {
         hung.add(res);
         res.on('close', () => hung.delete(res));
+        const held: HeldRequest = {
+          method,
+          path,
+          endpoint: route.endpoint,
+          applied: applied !== undefined,
+          appliedStatus: applied?.status ?? null,
+        };
+        for (const listener of holdListeners) listener(held);
         return;
       }
       if ('reset' in effect) {
@@ -459,6 +482,10 @@ export async function startMock(options: MockOptions = {}): Promise<MockServer> 
     state,
     faults,
     requests,
+    onHold(listener) {
+      holdListeners.add(listener);
+      return () => holdListeners.delete(listener);
+    },
     stats: statsNow,
     reset: resetAll,
     async stop() {

@@ -146,6 +146,57 @@ describe('fault injection', () => {
     expect(await pending).toBe('closed');
   });
 
+  it('tells onHold listeners about each held request, and whether its change was applied first', async () => {
+    const m = await mock({ seedData: false });
+    const held: unknown[] = [];
+    const off = m.onHold((h) => held.push(h));
+    m.faults.add({ match: { method: 'POST', path: '/placement_groups' }, when: { nth: 1 }, effect: { hang: true } });
+    m.faults.add({
+      match: { method: 'POST', path: '/placement_groups' },
+      when: { nth: 2 },
+      effect: { applyThen: { hang: true } },
+    });
+    // Each POST is held until the listener has heard of it; then the client gives up, as a killed process would.
+    const post = async (name: string) => {
+      const abort = new AbortController();
+      const heard = new Promise<void>((resolve) => {
+        const stop = m.onHold(() => {
+          stop();
+          resolve();
+        });
+      });
+      const pending = fetch(`${m.url}/placement_groups`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name, type: 'spread' }),
+        signal: abort.signal,
+      }).catch(() => null);
+      await heard;
+      abort.abort();
+      await pending;
+    };
+    await post('never');
+    await post('applied');
+    off();
+    expect(held).toEqual([
+      {
+        method: 'POST',
+        path: '/placement_groups',
+        endpoint: 'POST /placement_groups',
+        applied: false,
+        appliedStatus: null,
+      },
+      {
+        method: 'POST',
+        path: '/placement_groups',
+        endpoint: 'POST /placement_groups',
+        applied: true,
+        appliedStatus: 201,
+      },
+    ]);
+    expect([...m.state.placementGroups.values()].map((p) => p.name)).toEqual(['applied']);
+  });
+
   it('resets the connection', async () => {
     const m = await mock();
     m.faults.add({ match: { path: '/locations' }, when: { times: 1 }, effect: { reset: true } });
