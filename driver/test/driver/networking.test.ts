@@ -4,6 +4,7 @@ import type { MockServer } from 'hcloud-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { firstHostOf } from '../../src/driver/addresses';
 import type { FlagValue } from '../../src/driver/interface';
+import { mockApi } from '../fixtures/mock-api';
 import { captureLogger, configuredDriver, fastMock, resourcesOf, TOKEN } from './helpers';
 
 let mock: MockServer;
@@ -33,15 +34,8 @@ beforeEach(() => {
   mock.faults.clear();
 });
 
-async function api(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${mock.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json: unknown = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+function api(method: string, path: string, body?: unknown): Promise<unknown> {
+  return mockApi(mock, TOKEN, method, path, body);
 }
 
 /** A server made outside the driver that holds `ip` in pool-net (as a console user would have made it). */

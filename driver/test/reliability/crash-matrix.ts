@@ -17,6 +17,7 @@ import { HetznerDriver } from '../../src/driver';
 import type { FlagValue, Logger } from '../../src/driver/interface';
 import type { PluginClient } from '../../src/plugin/client';
 import { resourcesOf } from '../fixtures/machine-resources';
+import { mockApi } from '../fixtures/mock-api';
 import { baseConfig, flagDefaults, spawnDriverPlugin } from '../fixtures/plugin-session';
 import { firewallAgreement } from './soak';
 
@@ -46,15 +47,8 @@ function machineName(cluster: string | null, pool = 'pool1'): string {
   return `${cluster ?? 'c-none'}-${pool}-5f6d7-abcde`;
 }
 
-async function api(mock: MockServer, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${mock.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json: unknown = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
+function api(mock: MockServer, method: string, path: string, body?: unknown): Promise<unknown> {
+  return mockApi(mock, TOKEN, method, path, body);
 }
 
 /** Every create configuration the driver has. */
