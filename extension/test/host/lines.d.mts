@@ -7,6 +7,7 @@ export interface RancherLine {
   vuex: string;
   poolProps: string[];
   ipFamily: 'none' | 'hasIpv6' | 'isIpv6/isDualStack';
+  provisioner: { registry: '$plugin' | '$extension'; t: '$t' | 't'; savePoolsPriority: number };
 }
 export const LINES: RancherLine[];
 export function vueDir(l: RancherLine): string;
