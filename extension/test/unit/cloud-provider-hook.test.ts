@@ -92,6 +92,21 @@ describe('cloud provider save hooks', () => {
     ]);
   });
 
+  it('a credential with its own API endpoint: both charts get HCLOUD_ENDPOINT; Hetzner\'s own adds nothing', async() => {
+    const withEndpoint = (e: string) => ({ ...CREDENTIAL, data: { ...CREDENTIAL.data, 'hetznercredentialConfig-apiEndpoint': b64(e) } });
+    const custom = fakeStore({ 'cattle-global-data/cc-x': withEndpoint('https://hcloud.internal.example/v1/') });
+    const c1 = newCluster();
+
+    await beforeSave(custom.ctx, c1, pools({}));
+    expect(c1.spec.rkeConfig?.additionalManifest).toContain('\\"HCLOUD_ENDPOINT\\": {\\n      \\"value\\": \\"https://hcloud.internal.example/v1\\"');
+    expect(c1.spec.rkeConfig?.additionalManifest).toContain('\\"name\\": \\"HCLOUD_ENDPOINT\\",\\n        \\"value\\": \\"https://hcloud.internal.example/v1\\"');
+    const standard = fakeStore({ 'cattle-global-data/cc-x': withEndpoint('https://api.hetzner.cloud/v1') });
+    const c2 = newCluster();
+
+    await beforeSave(standard.ctx, c2, pools({}));
+    expect(c2.spec.rkeConfig?.additionalManifest).not.toContain('HCLOUD_ENDPOINT');
+  });
+
   it('does nothing without the option, or when not creating', async() => {
     for (const [enabled, isCreate] of [[false, true], [true, false]]) {
       const { ctx, actions } = fakeStore({ 'cattle-global-data/cc-x': CREDENTIAL }, isCreate);

@@ -273,7 +273,7 @@ describe('cloud provider option: chart values against the charts\' values.yaml',
   const plans: CloudProviderPlan[] = [
     planOf(cluster(RKE2), [pool('a')]),
     planOf(cluster(K3S), [pool('a', { networks: ['n'] })]),
-    planOf(cluster(RKE2), [pool('a', { disablePublicIpv4: true })]),
+    { ...planOf(cluster(RKE2), [pool('a', { disablePublicIpv4: true })]), endpoint: 'https://hcloud.example/v1' },
   ];
 
   it('pins the charts the fixture was read from', () => {

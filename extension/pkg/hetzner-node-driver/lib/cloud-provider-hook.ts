@@ -41,6 +41,8 @@ const MACHINE_CONFIG_TYPE = 'rke-machine-config.cattle.io.hetznerconfig';
 
 /** The key under which Rancher stores a Hetzner credential's token (the node driver's credential field). */
 export const CREDENTIAL_TOKEN_KEY = 'hetznercredentialConfig-apiToken';
+export const CREDENTIAL_ENDPOINT_KEY = 'hetznercredentialConfig-apiEndpoint';
+const HETZNER_ENDPOINT = 'https://api.hetzner.cloud/v1';
 
 export class CloudProviderError extends Error {
   constructor(message: string) {
@@ -85,8 +87,11 @@ function decode(b64: string): string {
   return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }
 
-/** The token of the cluster's cloud credential ("cattle-global-data:cc-…" is the Secret cattle-global-data/cc-…). */
-async function credentialToken(ctx: HookContext, cluster: HookCluster, t: (p: Problem) => string): Promise<string> {
+/**
+ * The token and API endpoint (when not Hetzner's) of the cluster's cloud credential ("cattle-global-data:cc-…" is the
+ * Secret cattle-global-data/cc-…).
+ */
+async function credentialOf(ctx: HookContext, cluster: HookCluster, t: (p: Problem) => string): Promise<{ token: string; endpoint?: string }> {
   const ref = cluster.spec.cloudCredentialSecretName;
 
   if (!ref) throw new CloudProviderError(t({ key: 'noCredential' }));
@@ -105,8 +110,9 @@ async function credentialToken(ctx: HookContext, cluster: HookCluster, t: (p: Pr
   const encoded = secret?.data?.[CREDENTIAL_TOKEN_KEY];
 
   if (!encoded) throw new CloudProviderError(t({ key: 'credentialNoToken', args: { id: ref } }));
+  const endpoint = decode(secret.data?.[CREDENTIAL_ENDPOINT_KEY] ?? '').trim().replace(/\/+$/, '');
 
-  return decode(encoded).trim();
+  return { token: decode(encoded).trim(), endpoint: endpoint && endpoint !== HETZNER_ENDPOINT ? endpoint : undefined };
 }
 
 async function findSecret(ctx: HookContext, id: string): Promise<StoreObject | undefined> {
@@ -129,7 +135,9 @@ export async function beforeSave(ctx: HookContext, cluster: HookCluster, entries
   const { plan, problems } = planCloudProvider(cluster, poolsOf(ctx, cluster, entries));
 
   if (!plan) throw new CloudProviderError(problems.map(t).join(' '));
-  const token = await credentialToken(ctx, cluster, t);
+  const { token, endpoint } = await credentialOf(ctx, cluster, t);
+
+  plan.endpoint = endpoint;
   const wanted = upstreamSecret(cluster, plan, token);
   const existing = await findSecret(ctx, `${ cluster.metadata.namespace }/${ plan.secretName }`);
 

@@ -93,6 +93,8 @@ export interface CloudProviderPlan {
   /** Routes in the private network for pod CIDRs: only where the CNI routes natively (Cilium, routingMode native). */
   routes: boolean;
   location?: string;
+  /** The cloud credential's API endpoint when it is not Hetzner's (HCLOUD_ENDPOINT for both charts). */
+  endpoint?: string;
   manifestsDir: string;
   secretName: string;
 }
@@ -248,6 +250,7 @@ export function ccmValues(plan: CloudProviderPlan): Dict {
   };
 
   if (plan.location) env.HCLOUD_LOAD_BALANCERS_LOCATION = { value: plan.location };
+  if (plan.endpoint) env.HCLOUD_ENDPOINT = { value: plan.endpoint };
   if (plan.network) {
     env.HCLOUD_NETWORK_ROUTES_ENABLED = { value: String(plan.routes) };
     env.HCLOUD_LOAD_BALANCERS_USE_PRIVATE_IP = { value: 'true' };
@@ -266,6 +269,7 @@ export function csiValues(plan: CloudProviderPlan): Dict {
   const controller: Dict = { hcloudToken: { existingSecret: { name: DOWNSTREAM_SECRET.name, key: DOWNSTREAM_SECRET.key } } };
 
   if (plan.location) controller.hcloudVolumeDefaultLocation = plan.location;
+  if (plan.endpoint) controller.extraEnvVars = [{ name: 'HCLOUD_ENDPOINT', value: plan.endpoint }];
 
   return { controller };
 }
