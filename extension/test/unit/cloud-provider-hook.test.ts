@@ -107,6 +107,21 @@ describe('cloud provider save hooks', () => {
     expect(c2.spec.rkeConfig?.additionalManifest).not.toContain('HCLOUD_ENDPOINT');
   });
 
+  it('without the page\'s pools, reads the machine configs the cluster names from the store', async() => {
+    const { ctx } = fakeStore({ 'cattle-global-data/cc-x': CREDENTIAL });
+    const configs: Record<string, Obj> = { 'fleet-default/nc-a': { serverLocation: 'hel1', networks: ['lan'] } };
+    const cluster = newCluster();
+
+    Object.assign(ctx.getters, { 'management/byId': (type: string, id: string) => (type === 'rke-machine-config.cattle.io.hetznerconfig' ? configs[id] : undefined) });
+    (cluster.spec.rkeConfig as Obj).machinePools = [
+      { name: 'a', machineConfigRef: { kind: 'HetznerConfig', name: 'nc-a' } },
+      { name: 'custom', machineConfigRef: { kind: 'Amazonec2Config', name: 'nc-b' } },
+    ];
+    await beforeSave(ctx, cluster, undefined);
+    expect(cluster.spec.rkeConfig?.additionalManifest).toContain('\\"value\\": \\"lan\\"');
+    expect(cluster.spec.rkeConfig?.additionalManifest).toContain('\\"hcloudVolumeDefaultLocation\\": \\"hel1\\"');
+  });
+
   it('does nothing without the option, or when not creating', async() => {
     for (const [enabled, isCreate] of [[false, true], [true, false]]) {
       const { ctx, actions } = fakeStore({ 'cattle-global-data/cc-x': CREDENTIAL }, isCreate);
