@@ -173,6 +173,15 @@ describe('cloud provider option: the spec it writes', () => {
     expect(JSON.stringify(c)).toBe(once);
     expect(c.spec.rkeConfig?.additionalManifest?.startsWith(`${ mine.trimEnd() }\n---\n`)).toBe(true);
     expect(manifestCharts(c)).toHaveLength(2);
+    // Every document is an object (none is a marker comment alone, which a manifest applier would see as empty).
+    const docs = (jsyaml as unknown as { loadAll(s: string): unknown[] }).loadAll(c.spec.rkeConfig?.additionalManifest ?? '');
+
+    expect(docs.map((d) => typeof d === 'object' && d !== null && (d as { kind?: string }).kind)).toEqual(['Namespace', 'HelmChart', 'HelmChart']);
+    // A trailing separator the user left is not doubled.
+    const c2 = cluster(RKE2, { additionalManifest: `${ mine }---\n\n` });
+
+    applyCloudProvider(c2, planOf(c2, [pool('cp')]));
+    expect(c2.spec.rkeConfig?.additionalManifest).toBe(c.spec.rkeConfig?.additionalManifest);
     expect(c.spec.rkeConfig?.machineSelectorFiles?.map((f) => f.fileSources?.[0].secret?.name)).toEqual(['other', 'prod-hcloud-token']);
   });
 

@@ -122,15 +122,21 @@ function asList(v: unknown): string[] {
   return [];
 }
 
-/** Without our own block: what the user wrote in the additional manifest. */
+/**
+ * Without our own block: what the user wrote in the additional manifest, without trailing blank lines or a trailing
+ * document separator.
+ */
 function stripOwnBlock(manifest: string): string {
   const start = manifest.indexOf(BEGIN);
+  let rest = manifest;
 
-  if (start < 0) return manifest;
-  const end = manifest.indexOf(END, start);
-  const after = end < 0 ? '' : manifest.slice(end + END.length);
+  if (start >= 0) {
+    const end = manifest.indexOf(END, start);
 
-  return (manifest.slice(0, start) + after).replace(/\n*(---\s*\n*)?$/, '').replace(/\s+$/, '');
+    rest = manifest.slice(0, start) + (end < 0 ? '' : manifest.slice(end + END.length));
+  }
+
+  return rest.replace(/\s+$/, '').replace(/(^|\n)---$/, '').replace(/\s+$/, '');
 }
 
 function ipv4Cidr(value: unknown): string | undefined {
@@ -324,10 +330,11 @@ export function applyCloudProvider(cluster: ClusterLike, plan: CloudProviderPlan
     agent.config['kubelet-arg'] = args;
   }
 
-  const docs = helmCharts(plan).map((d) => `---\n${ JSON.stringify(d, null, 2) }\n`).join('');
-  const own = stripOwnBlock(rke.additionalManifest ?? '').replace(/\s+$/, '');
+  // The marker comments sit inside the first and last documents: no document is a comment alone.
+  const docs = helmCharts(plan).map((d) => JSON.stringify(d, null, 2)).join('\n---\n');
+  const own = stripOwnBlock(rke.additionalManifest ?? '');
 
-  rke.additionalManifest = `${ own ? `${ own }\n---\n` : '' }${ BEGIN }\n${ docs }${ END }\n`;
+  rke.additionalManifest = `${ own ? `${ own }\n` : '' }---\n${ BEGIN }\n${ docs }\n${ END }\n`;
 
   const file: SelectorFile = {
     machineLabelSelector: { matchLabels: { [CONTROL_PLANE_LABEL]: 'true' } },
