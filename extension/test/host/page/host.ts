@@ -123,7 +123,7 @@ class Plugin {
 
 const intlCache: Record<string, IntlMessageFormat | string> = {};
 
-function createHostStore() {
+function createHostStore(line: Line) {
   const i18nModule = {
     namespaced: true,
     state:      () => ({
@@ -197,6 +197,18 @@ function createHostStore() {
     modules: {
       i18n:       i18nModule as never,
       management: { namespaced: true, actions: { request } },
+      // shell/store/features.js get(): lines from 2.13 know cluster-autoscaling (on here, as an admin would turn it
+      // on to use Rancher's autoscaler); every line throws for a feature it does not know.
+      features:   {
+        namespaced: true,
+        getters:    {
+          get: () => (name: string) => {
+            if (name !== 'cluster-autoscaling' || !line.autoscaling) throw new Error(`Unknown feature: ${ name }`);
+
+            return true;
+          },
+        },
+      },
       // shell/store/prefs.js defaults for the preferences shell's components read (CodeMirror: keymap).
       prefs:      { namespaced: true, getters: { get: () => (key: string) => ({ keymap: 'sublime', theme: 'light' } as Dict)[key] } },
       'type-map': {
@@ -424,7 +436,7 @@ function boot(lineName: string) {
   // shell/core/plugins-loader.js: globals the extension build leaves external.
   w.__jsyaml = jsyaml;
 
-  const store = createHostStore();
+  const store = createHostStore(line);
   const ui = reactive({ loaded: false });
   let credentialPage: { saveCredential(): Promise<unknown> } | null = null;
   let poolPage: { test(): Promise<unknown> } | null = null;
