@@ -322,6 +322,22 @@ describe('the pool form writes what the cluster autoscaler reads', () => {
     expect(pool.machineDeploymentAnnotations![A.minSize]).toBe('2');
   });
 
+  it('turns off with the Dashboard’s own autoscaling (2.13+), e.g. when the pool gets the etcd role', async() => {
+    const { wrapper, pool } = await mountForm({ rancherFeature: true });
+
+    await choose(wrapper, 'Server Type', 'cx23');
+    await enable(wrapper);
+    expect(pool.autoscalingMinSize).toBe(1);
+    // What MachinePool.vue does when etcdRole turns on: isAutoscalerEnabled = false deletes both fields.
+    pool.etcdRole = true;
+    delete pool.autoscalingMinSize;
+    delete pool.autoscalingMaxSize;
+    await settle();
+    expect(pool.machineDeploymentAnnotations).toEqual({});
+    expect(wrapper.find('[data-testid="hetzner-autoscaler-min"]').exists()).toBe(false);
+    expect(valid(wrapper)).toBe(true);
+  });
+
   it('leaves Rancher’s fields alone on lines without the feature (the feature store throws there)', async() => {
     const { wrapper, pool } = await mountForm({ rancherFeature: 'unknown' });
 
