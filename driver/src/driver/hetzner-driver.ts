@@ -693,9 +693,27 @@ export class HetznerDriver implements Driver {
             { cause: err },
           );
         }
+        // A server still being built (its create outlives a killed job or a machine deleted while provisioning)
+        // stays locked for minutes: wait for what holds it, then retry, rather than fail and leave it to Rancher.
+        if (isHcloudError(err, 'locked')) await this.waitForRunningActions(client, id);
         throw err;
       }
     });
+  }
+
+  /** Waits (up to the create timeout) for the server's running actions to end, however they end. */
+  private async waitForRunningActions(client: HcloudClient, id: number): Promise<void> {
+    try {
+      const running = await client.servers.actions(id, { status: 'running' });
+      if (running.length === 0) return;
+      this.logger.info(
+        `Server ${id} is busy (${running.map((a) => a.command).join(', ')}); waiting for it before deleting it`,
+      );
+      await client.actions.waitFor(running, { timeoutMs: this.timeouts.createMs });
+    } catch (err) {
+      // A failed create is as good as a finished one here; a timeout or lookup error leaves the ordinary retries.
+      this.logger.debug(`waiting for the actions of server ${id}: ${(err as Error).message}`);
+    }
   }
 
   private async deleteKey(client: HcloudClient, id: number): Promise<boolean> {

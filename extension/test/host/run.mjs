@@ -237,6 +237,35 @@ async function runLine(browser, baseUrl, mockUrl, line, version) {
       assert.deepEqual(problems, []);
     });
 
+    await check(`the pool gets the cluster autoscaler's annotations${line.autoscaling ? " and Rancher's own fields" : ''}`, async () => {
+      const A = 'cluster.provisioning.cattle.io/autoscaler-';
+      await page.locator('[data-testid="hetzner-autoscaler-enabled"] .checkbox-container').click();
+      await page.waitForFunction(
+        (key) => window.__host.pool()?.pool?.machineDeploymentAnnotations?.[key] !== undefined,
+        `${A}resource-cpu`,
+        { timeout: 5000 },
+      );
+      const { pool } = await page.evaluate(() => window.__host.pool());
+      const config = await page.evaluate(() => window.__host.config());
+      // The mock's cx23 (the form's default type): 2 vCPU, 4 GB RAM, 40 GB disk.
+      assert.equal(config.serverType, 'cx23');
+      assert.deepEqual(pool.machineDeploymentAnnotations, {
+        [`${A}min-size`]: '1',
+        [`${A}max-size`]: '3',
+        [`${A}resource-cpu`]: '2',
+        [`${A}resource-memory`]: '4G',
+        [`${A}resource-ephemeral-storage`]: '40G',
+      });
+      if (line.autoscaling) {
+        assert.equal(pool.autoscalingMinSize, 1);
+        assert.equal(pool.autoscalingMaxSize, 3);
+      } else {
+        assert.ok(!('autoscalingMinSize' in pool) && !('autoscalingMaxSize' in pool), 'no autoscalingMin/MaxSize before 2.13');
+      }
+      assert.equal((await rec()).poolValid, true);
+      await scan();
+    });
+
     await check("the machine pool's test() reaches the form through the async wrapper", async () => {
       const r = await page.evaluate(() => window.__host.poolTest());
       assert.equal(r.reachable, true, 'MachinePool.vue $refs.configComponent.test is a function');

@@ -175,7 +175,7 @@ function routeMatches(route: typeof CREATE_ROUTE, config: Dict): boolean {
 
 const intlCache: Record<string, IntlMessageFormat | string> = {};
 
-function createHostStore() {
+function createHostStore(line: Line) {
   const i18nModule = {
     namespaced: true,
     state:      () => ({
@@ -287,6 +287,18 @@ function createHostStore() {
             return model(type, obj);
           },
           create: (_ctx: unknown, data: Dict) => model(String(data.type), data),
+        },
+      },
+      // shell/store/features.js get(): lines from 2.13 know cluster-autoscaling (on here, as an admin would turn it
+      // on to use Rancher's autoscaler); every line throws for a feature it does not know.
+      features:   {
+        namespaced: true,
+        getters:    {
+          get: () => (name: string) => {
+            if (name !== 'cluster-autoscaling' || !line.autoscaling) throw new Error(`Unknown feature: ${ name }`);
+
+            return true;
+          },
         },
       },
       // shell/store/prefs.js defaults for the preferences shell's components read (CodeMirror: keymap).
@@ -626,7 +638,7 @@ function boot(lineName: string) {
   // shell/core/plugins-loader.js: globals the extension build leaves external.
   w.__jsyaml = jsyaml;
 
-  const store = createHostStore();
+  const store = createHostStore(line);
   const ui = reactive({ loaded: false });
   let credentialPage: { saveCredential(): Promise<unknown> } | null = null;
   let poolPage: { test(): Promise<unknown> } | null = null;
