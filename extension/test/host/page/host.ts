@@ -291,7 +291,7 @@ function createHostStore(line: Line) {
       },
       // shell/store/features.js get(): lines from 2.13 know cluster-autoscaling (on here, as an admin would turn it
       // on to use Rancher's autoscaler); every line throws for a feature it does not know.
-      features:   {
+      features: {
         namespaced: true,
         getters:    {
           get: () => (name: string) => {
