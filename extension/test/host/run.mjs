@@ -255,6 +255,10 @@ async function runLine(browser, baseUrl, mockUrl, line, version) {
         [`${A}resource-cpu`]: '2',
         [`${A}resource-memory`]: '4G',
         [`${A}resource-ephemeral-storage`]: '40G',
+        // The same capacity for Rancher's own autoscaler (the Cluster API provider reads the MachineDeployment).
+        'capacity.cluster-autoscaler.kubernetes.io/cpu': '2',
+        'capacity.cluster-autoscaler.kubernetes.io/memory': '4G',
+        'capacity.cluster-autoscaler.kubernetes.io/ephemeral-disk': '40G',
       });
       if (line.autoscaling) {
         assert.equal(pool.autoscalingMinSize, 1);

@@ -102,7 +102,15 @@ describe('lib/autoscaler', () => {
     })).toBe(true);
     expect(pool.machineDeploymentAnnotations).not.toBe(others);
     expect(pool.machineDeploymentAnnotations).toEqual({
-      'example.com/keep': 'yes', [A.minSize]: '0', [A.maxSize]: '5', [A.cpu]: '2', [A.memory]: '4G', [A.ephemeralStorage]: '40G'
+      'example.com/keep':   'yes',
+      [A.minSize]:          '0',
+      [A.maxSize]:          '5',
+      [A.cpu]:              '2',
+      [A.memory]:           '4G',
+      [A.ephemeralStorage]: '40G',
+      [A.capiCpu]:          '2',
+      [A.capiMemory]:       '4G',
+      [A.capiDisk]:         '40G',
     });
     expect('autoscalingMinSize' in pool).toBe(false);
     // Unchanged settings change nothing; without a capacity the resource annotations stay as they are.
@@ -272,6 +280,10 @@ describe('the pool form writes what the cluster autoscaler reads', () => {
       [A.cpu]:              String(t.cores),
       [A.memory]:           `${ t.memory }G`,
       [A.ephemeralStorage]: `${ t.disk }G`,
+      // Rancher's own autoscaler (the Cluster API provider) reads the same capacity under its own keys.
+      [A.capiCpu]:          String(t.cores),
+      [A.capiMemory]:       `${ t.memory }G`,
+      [A.capiDisk]:         `${ t.disk }G`,
     });
     expect(wrapper.find('[data-testid="hetzner-autoscaler-capacity"]').text()).toBe(
       `Each node, for scaling up from zero: ${ t.cores } CPU, ${ t.memory }G memory, ${ t.disk }G ephemeral storage`,

@@ -7,7 +7,11 @@
 //   so nothing but validated integers is ever written.
 // - Rancher 2.13+ with its `cluster-autoscaling` feature runs its own autoscaler from the pool's
 //   `autoscalingMinSize` / `autoscalingMaxSize` (the Dashboard's pool form shows them then); Rancher refuses them on
-//   etcd and control-plane pools with a min of 0, and the Dashboard drops them when such a role is set.
+//   etcd and control-plane pools with a min of 0, and the Dashboard drops them when such a role is set. That
+//   autoscaler is the upstream one with its Cluster API provider (cloudprovider/clusterapi), which scales Rancher's
+//   MachineDeployments; Rancher copies the pool's machineDeploymentAnnotations onto them, and that provider takes a
+//   node's capacity for scaling up from zero from `capacity.cluster-autoscaler.kubernetes.io/{cpu,memory,
+//   ephemeral-disk}`. Both sets of capacity annotations are written, with the same values.
 import type { ServerType } from './hcloud';
 
 export const AUTOSCALER_ANNOTATIONS = {
@@ -16,6 +20,9 @@ export const AUTOSCALER_ANNOTATIONS = {
   cpu:              'cluster.provisioning.cattle.io/autoscaler-resource-cpu',
   memory:           'cluster.provisioning.cattle.io/autoscaler-resource-memory',
   ephemeralStorage: 'cluster.provisioning.cattle.io/autoscaler-resource-ephemeral-storage',
+  capiCpu:          'capacity.cluster-autoscaler.kubernetes.io/cpu',
+  capiMemory:       'capacity.cluster-autoscaler.kubernetes.io/memory',
+  capiDisk:         'capacity.cluster-autoscaler.kubernetes.io/ephemeral-disk',
 } as const;
 
 const OUR_KEYS: string[] = Object.values(AUTOSCALER_ANNOTATIONS);
@@ -137,6 +144,9 @@ export function applyAutoscaling(pool: AutoscalerPool, s: AutoscalingSettings): 
     next[AUTOSCALER_ANNOTATIONS.cpu] = s.capacity.cpu;
     next[AUTOSCALER_ANNOTATIONS.memory] = s.capacity.memory;
     next[AUTOSCALER_ANNOTATIONS.ephemeralStorage] = s.capacity.ephemeralStorage;
+    next[AUTOSCALER_ANNOTATIONS.capiCpu] = s.capacity.cpu;
+    next[AUTOSCALER_ANNOTATIONS.capiMemory] = s.capacity.memory;
+    next[AUTOSCALER_ANNOTATIONS.capiDisk] = s.capacity.ephemeralStorage;
   }
   let changed = false;
 
