@@ -392,6 +392,7 @@ export class HetznerDriver implements Driver {
       const addr = machineAddresses(running, { usePrivateNetwork: s.usePrivateNetwork, networkIds: plan.networkIds });
       this.config.IPAddress = addr.ip;
       this.config.IPv6Address = addr.ipv6;
+      this.config.PrivateIPAddress = addr.privateIp;
 
       if (s.rdnsTemplate) {
         const rdns = {
@@ -549,6 +550,7 @@ export class HetznerDriver implements Driver {
     this.config.KeyID = 0;
     this.config.IPAddress = '';
     this.config.IPv6Address = '';
+    this.config.PrivateIPAddress = '';
     if (failures.length === 0) {
       return new Error(`Creating server ${name} ${reason}. Everything it created has been removed.`, {
         cause: original,
