@@ -422,7 +422,7 @@ describe('contract: catalogue', () => {
     expect(p.body.primary_ips[0]).toMatchObject({
       type: 'ipv4',
       assignee_id: null,
-      assignee_type: 'server',
+      assignee_type: 'unassigned',
       auto_delete: false,
       dns_ptr: [{ ip: expect.any(String), dns_ptr: expect.any(String) }],
       location: { name: 'fsn1' },
