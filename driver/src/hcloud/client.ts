@@ -109,7 +109,7 @@ export class HcloudClient {
       now,
       maxWaitMs: opts.rateLimitMaxWaitMs ?? 60_000,
     });
-    h = errorHandler(h);
+    h = errorHandler(h, { token });
     h = retryHandler(h, {
       maxRetries: opts.maxRetries ?? 5,
       serverErrors: opts.retryServerErrors ?? false,
