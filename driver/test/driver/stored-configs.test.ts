@@ -190,3 +190,11 @@ describe('configs saved before PrivateIPAddress existed', () => {
     );
   });
 });
+
+describe('the API calls of these creates and removes', () => {
+  it('never went to /datacenters, which the API no longer has', () => {
+    const stats = mock.stats();
+    expect(stats.total).toBeGreaterThan(0);
+    expect(Object.keys(stats.byEndpoint).filter((e) => e.includes('datacenter'))).toEqual([]);
+  });
+});
