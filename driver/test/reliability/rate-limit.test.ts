@@ -18,11 +18,13 @@ describe('shared rate limit', () => {
     });
     try {
       let waits = 0;
+      const lines: string[] = [];
       const logger: Logger = {
-        info() {},
-        warn() {},
-        error() {},
+        info: (m) => lines.push(m),
+        warn: (m) => lines.push(m),
+        error: (m) => lines.push(m),
         debug: (m) => {
+          lines.push(m);
           if (m.includes('rate limit reached')) waits++;
         },
       };
@@ -44,6 +46,15 @@ describe('shared rate limit', () => {
       // The budget really ran out, and the drivers waited for it instead of failing.
       expect(mock.stats().byStatus['429'] ?? 0).toBeGreaterThan(0);
       expect(waits).toBeGreaterThan(0);
+      // The mock's 429s name the token by its first and last four characters, as Hetzner's do: the retry lines
+      // quote those answers, with the fragments cut out.
+      const quoted = lines.filter((l) => l.includes('rate_limit_exceeded'));
+      expect(quoted.length).toBeGreaterThan(0);
+      // (This test token holds the word "token", so that word goes too.)
+      for (const l of quoted) expect(l).toContain('reached for [redacted] [redacted]…[redacted]');
+      for (const fragment of [TOKEN, TOKEN.slice(0, 4), TOKEN.slice(-4)]) {
+        expect(lines.filter((l) => l.includes(fragment))).toEqual([]);
+      }
     } finally {
       await mock.stop();
     }
