@@ -54,9 +54,10 @@ describe('Remove while the server is still being created', () => {
     await remover.remove();
     expect(resourcesOf(mock, name).servers).toEqual([]);
 
-    // The interrupted create fails (its server is gone) and cleans up its key.
+    // The interrupted create ends either way: it fails when it looks at its server after the delete, or succeeds when
+    // its last read came before it (which one depends on timing). Either way a second remove leaves nothing behind.
     const err = await creating;
-    expect(err).toBeInstanceOf(Error);
+    if (err) expect(err.message).not.toMatch(/locked/i);
     await remover.remove();
     expect(resourcesOf(mock, name)).toEqual({ servers: [], keys: [] });
   });
