@@ -13,6 +13,7 @@ import {
   findNetwork, type NetworkPin, parseNetworkEntry, pinnableSubnets, pinProblem
 } from '../../lib/networks';
 import type { ProxyError } from '../../lib/errors';
+import type { CatalogContext } from '../../lib/validation';
 import type { HetznerRequestError } from '../../store/hetzner';
 
 export type Catalog = { [R in ResourceName]: ResourceTypes[R][] };
@@ -223,4 +224,18 @@ export async function loadCatalog(
   });
 
   return { catalog, errors };
+}
+
+/** What validation checks choices against: the lists that loaded (a list that failed is not checked). */
+export function catalogContext(catalog: Catalog, failed: string[]): CatalogContext {
+  const ok = (...lists: string[]) => !lists.some((l) => failed.includes(l));
+
+  return {
+    locations:   ok('locations') ? catalog.locations : undefined,
+    serverTypes: ok('server_types') ? catalog.server_types : undefined,
+    images:      ok('images', 'snapshots') ? catalog.images : undefined,
+    networks:    ok('networks') ? catalog.networks : undefined,
+    primaryIps:  ok('primary_ips') ? catalog.primary_ips : undefined,
+    volumes:     ok('volumes') ? catalog.volumes : undefined,
+  };
 }
