@@ -190,7 +190,9 @@ const CodeMirrorStub = defineComponent({
 
 type Entry = { id?: string; pool: AutoscalerPool };
 
-async function mountForm(opts: { pool?: AutoscalerPool; value?: HetznerConfig; mode?: string; rancherFeature?: boolean | 'unknown' } = {}) {
+async function mountForm(opts: {
+  pool?: AutoscalerPool; value?: HetznerConfig; mode?: string; rancherFeature?: boolean | 'unknown'; pending?: boolean
+} = {}) {
   const { store } = makeStore();
   const value = reactive<HetznerConfig>(opts.value ?? { userData: '/bootstrap' });
   const machinePools = reactive<Entry[]>([{ id: 'p0', pool: opts.pool ?? { name: 'workers', quantity: 2 } }]);
@@ -218,7 +220,17 @@ async function mountForm(opts: { pool?: AutoscalerPool; value?: HetznerConfig; m
       machinePools,
     },
     global: {
-      plugins: [store], mocks: { $store }, stubs: { CodeMirror: CodeMirrorStub }
+      plugins: [store],
+      // pending: the host's fetch mixin still loading the lists (the form shows its spinner).
+      mocks:   {
+        $store,
+        ...(opts.pending ? {
+          $fetchState: {
+            pending: true, error: null, timestamp: 0
+          }
+        } : {})
+      },
+      stubs: { CodeMirror: CodeMirrorStub }
     },
   });
 
@@ -414,6 +426,26 @@ describe('the pool form writes what the cluster autoscaler reads', () => {
       name: 'workers', quantity: 2, machineDeploymentAnnotations: { 'example.com/x': 'y' }
     });
     expect(wrapper.find('[data-testid="hetzner-autoscaler-min"]').exists()).toBe(false);
+  });
+
+  it('follows the Dashboard’s own autoscaling switch while the lists are still loading', async() => {
+    const pool: AutoscalerPool = {
+      name:                         'workers',
+      quantity:                     2,
+      autoscalingMinSize:           1,
+      autoscalingMaxSize:           5,
+      machineDeploymentAnnotations: { [A.minSize]: '1', [A.maxSize]: '5' }
+    };
+    const { wrapper, pool: live } = await mountForm({
+      pool, rancherFeature: true, pending: true, value: { serverType: 'cx23', serverLocation: 'fsn1' } as HetznerConfig
+    });
+
+    expect(wrapper.find('[data-testid="hetzner-location"]').exists()).toBe(false);
+    // The Dashboard's switch is outside the form, so it can turn off before the form has shown its controls.
+    delete live.autoscalingMinSize;
+    delete live.autoscalingMaxSize;
+    await settle();
+    expect(live.machineDeploymentAnnotations).toEqual({});
   });
 
   it('changes nothing in view mode and shows the range', async() => {

@@ -125,7 +125,7 @@ describe('no HTML entity reaches the user (issue 14.2)', () => {
 describe('a translation is never an argument of another (issue 14.2)', () => {
   it('no t() call in the sources takes a t() call among its arguments', () => {
     const pkg = join(dirname(fileURLToPath(import.meta.url)), '../../pkg/hetzner-node-driver');
-    const files = ['machine-config/hetzner.vue', 'cloud-credential/hetzner.vue', ...readdirSync(join(pkg, 'lib')).map((f) => `lib/${ f }`)];
+    const files = ['machine-config/hetzner.vue', 'cloud-credential/hetzner.vue', ...['lib', 'components/machine-config'].flatMap((d) => readdirSync(join(pkg, d)).map((f) => `${ d }/${ f }`))];
     const nested: string[] = [];
 
     for (const f of files) {

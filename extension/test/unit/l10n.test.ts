@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { messages } from './i18n';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '../../pkg/hetzner-node-driver');
-const sources = ['machine-config/hetzner.vue', 'cloud-credential/hetzner.vue', 'components/CloudProviderTab.vue', 'index.ts', ...readdirSync(join(pkg, 'lib')).map((f) => `lib/${ f }`)]
+const sources = ['machine-config/hetzner.vue', 'cloud-credential/hetzner.vue', 'components/CloudProviderTab.vue', 'index.ts', ...readdirSync(join(pkg, 'lib')).map((f) => `lib/${ f }`),
+  ...readdirSync(join(pkg, 'components/machine-config')).map((f) => `components/machine-config/${ f }`)]
   .map((f) => readFileSync(join(pkg, f), 'utf8'))
   .join('\n');
 

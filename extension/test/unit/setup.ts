@@ -40,9 +40,16 @@ const TComponent = defineComponent({
 config.global.components = {
   ...(config.global.components ?? {}), 'v-select': vSelect, t: TComponent
 };
+// The host's `t` is a global property that reads `this.$store`: like it, this one fails when called detached.
+function hostT(this: unknown, key: string, args?: Record<string, unknown>, raw?: boolean): string {
+  if (this === undefined || this === null) throw new Error(`t('${ key }') called without its component (the host's t reads this.$store)`);
+
+  return t(key, args, raw);
+}
+
 config.global.mocks = {
   ...(config.global.mocks ?? {}),
-  t,
+  t:           hostT,
   $fetchState: {
     pending: false, error: null, timestamp: 0
   }
