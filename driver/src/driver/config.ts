@@ -1,116 +1,128 @@
 // The machine's persisted state: the JSON rancher-machine stores as config.json → "Driver" and hands back through
 // SetConfigRaw on every later invocation. Keys follow rancher-machine's BaseDriver and the Go Hetzner driver
 // (docker-machine-driver-hetzner) so that machines created by the Go driver can still be removed by this one.
-// User data is deliberately not persisted: it may hold secrets and is only needed during Create.
+// The keys that hold a flag's value come from the flag table (flags.ts: `stored`), and so do both copies between
+// the flag settings and this config; the keys below are the machine's own state. User data is deliberately not
+// persisted: it may hold secrets and is only needed during Create.
+import { FLAG_KEYS, FLAGS, type FlagKey, type FlagSettings, type FlagSpec, type KindValue } from './flags';
+import { parseUserLabels } from './labels';
 
-export interface MachineConfig {
+/** How a stored value is read leniently: Go writes `null` for nil slices and maps, numbers as JSON numbers. */
+const CODECS = {
+  string: { empty: (): string => '', parse: str },
+  int: { empty: (): number => 0, parse: num },
+  bool: { empty: (): boolean => false, parse: bool },
+  stringSlice: { empty: (): string[] => [], parse: strList },
+  intSlice: { empty: (): number[] => [], parse: numList },
+  labels: { empty: (): Record<string, string> => ({}), parse: strMap },
+} as const;
+type Codec = keyof typeof CODECS;
+type CodecValue<C extends Codec> = ReturnType<(typeof CODECS)[C]['empty']>;
+
+/** The machine's own state, which no flag sets. */
+const STATE_FIELDS = {
   // BaseDriver
-  IPAddress: string;
-  IPv6Address: string;
-  MachineName: string;
-  SSHUser: string;
-  SSHPort: number;
-  SSHKeyPath: string;
-  StorePath: string;
-  SwarmMaster: boolean;
-  SwarmHost: string;
-  SwarmDiscovery: string;
-  /**
-   * The server's IP in its private network (the first of `Networks` it has an IP in), whenever one is attached; ''
-   * without a network. Not a BaseDriver field: amazonec2 and others store it under this key, and Rancher's planner
-   * reads it from the stored config as the node's internal address, IPAddress as its external one
-   * (rancher/rancher pkg/capr/planner/config.go: `addAddresses` in v2.11.0 l.358/361 and v2.12.0 l.378/381,
-   * `getMachineNetworkInfo` in v2.13.0 l.425/430, v2.14.0 l.438/443 and v2.15.0 l.491/496).
-   */
-  PrivateIPAddress: string;
+  IPAddress: 'string',
+  IPv6Address: 'string',
+  MachineName: 'string',
+  SSHKeyPath: 'string',
+  StorePath: 'string',
+  SwarmMaster: 'bool',
+  SwarmHost: 'string',
+  SwarmDiscovery: 'string',
+  // The server's IP in its private network (the first of `Networks` it has an IP in), whenever one is attached; ''
+  // without a network. Not a BaseDriver field: amazonec2 and others store it under this key, and Rancher's planner
+  // reads it from the stored config as the node's internal address, IPAddress as its external one
+  // (rancher/rancher pkg/capr/planner/config.go: `addAddresses` in v2.11.0 l.358/361 and v2.12.0 l.378/381,
+  // `getMachineNetworkInfo` in v2.13.0 l.425/430, v2.14.0 l.438/443 and v2.15.0 l.491/496). Absent in configs saved
+  // before the driver stored it: those machines stay removable.
+  PrivateIPAddress: 'string',
   // Go Hetzner driver keys
-  AccessToken: string;
-  Image: string;
-  ImageID: number;
-  ImageArch: string;
-  Type: string;
-  Location: string;
-  KeyID: number;
-  IsExistingKey: boolean;
-  ServerID: number;
-  Networks: string[];
-  UsePrivateNetwork: boolean;
-  DisablePublic4: boolean;
-  DisablePublic6: boolean;
-  Firewalls: string[];
-  ServerLabels: Record<string, string>;
-  AdditionalKeys: string[];
-  AdditionalKeyIDs: number[];
-  // This driver's own keys
-  APIEndpoint: string;
-  PlacementGroup: string;
-  CreateFirewall: boolean;
-  FirewallName: string;
-  AutoCreateFirewallRules: boolean;
-  ClusterID: string;
-  ExistingSSHKey: string;
-  KeyName: string;
-  // Networking extras: the PTR template (kept for reference), and what shapes the managed firewall's public rules,
-  // which Remove's firewall update needs too.
-  RDNSTemplate: string;
-  FirewallAdminCIDRs: string[];
-  FirewallCloseNodePorts: boolean;
-  // Go Hetzner driver keys for existing primary IPs and volumes (attached at create, never deleted)
-  PrimaryIPv4: string;
-  PrimaryIPv6: string;
-  Volumes: string[];
-  PlacementGroupSpread: boolean;
-  /** The auto-created spread group the server was put in (0: none), so Remove can delete it once empty. */
-  AutoPlacementGroupID: number;
+  ImageID: 'int',
+  ImageArch: 'string',
+  KeyID: 'int',
+  IsExistingKey: 'bool',
+  ServerID: 'int',
+  AdditionalKeys: 'stringSlice',
+  AdditionalKeyIDs: 'intSlice',
+  // This driver's own: the name of the key it uploaded, and the auto-created spread group the server was put in
+  // (0: none), so Remove can delete it once empty.
+  KeyName: 'string',
+  AutoPlacementGroupID: 'int',
+} as const satisfies Record<string, Codec>;
+
+type Table = typeof FLAGS;
+type StoredKey<K extends FlagKey> = Table[K]['stored'];
+type StoredCodec<S> = S extends { storedAs: infer A extends Codec } ? A : S extends { kind: infer K } ? K : never;
+type StoredFlags = {
+  -readonly [K in FlagKey as StoredKey<K> extends string ? StoredKey<K> : never]: CodecValue<
+    StoredCodec<Table[K]> & Codec
+  >;
+};
+type StateConfig = { -readonly [K in keyof typeof STATE_FIELDS]: CodecValue<(typeof STATE_FIELDS)[K]> };
+
+export interface MachineConfig extends StateConfig, StoredFlags {}
+
+function codecOf(spec: FlagSpec): Codec {
+  return spec.storedAs ?? spec.kind;
 }
 
+/** Every stored key with its codec: the machine's state, then the flags' keys in the table's order. */
+const STORED_FIELDS: ReadonlyArray<readonly [string, Codec]> = [
+  ...Object.entries(STATE_FIELDS),
+  ...FLAG_KEYS.flatMap((k): Array<[string, Codec]> => {
+    const spec: FlagSpec = FLAGS[k];
+    return spec.stored ? [[spec.stored, codecOf(spec)]] : [];
+  }),
+];
+
+/** The stored keys of the secret flags (the API token). */
+export const SECRET_CONFIG_KEYS: readonly string[] = FLAG_KEYS.flatMap((k) => {
+  const spec: FlagSpec = FLAGS[k];
+  return spec.secret && spec.stored ? [spec.stored] : [];
+});
+
 export function emptyConfig(): MachineConfig {
-  return {
-    IPAddress: '',
-    IPv6Address: '',
-    MachineName: '',
-    SSHUser: '',
-    SSHPort: 0,
-    SSHKeyPath: '',
-    StorePath: '',
-    SwarmMaster: false,
-    SwarmHost: '',
-    SwarmDiscovery: '',
-    PrivateIPAddress: '',
-    AccessToken: '',
-    Image: '',
-    ImageID: 0,
-    ImageArch: '',
-    Type: '',
-    Location: '',
-    KeyID: 0,
-    IsExistingKey: false,
-    ServerID: 0,
-    Networks: [],
-    UsePrivateNetwork: false,
-    DisablePublic4: false,
-    DisablePublic6: false,
-    Firewalls: [],
-    ServerLabels: {},
-    AdditionalKeys: [],
-    AdditionalKeyIDs: [],
-    APIEndpoint: '',
-    PlacementGroup: '',
-    CreateFirewall: false,
-    FirewallName: '',
-    AutoCreateFirewallRules: false,
-    ClusterID: '',
-    ExistingSSHKey: '',
-    KeyName: '',
-    RDNSTemplate: '',
-    FirewallAdminCIDRs: [],
-    FirewallCloseNodePorts: false,
-    PrimaryIPv4: '',
-    PrimaryIPv6: '',
-    Volumes: [],
-    PlacementGroupSpread: false,
-    AutoPlacementGroupID: 0,
-  };
+  return Object.fromEntries(
+    STORED_FIELDS.map(([key, codec]) => [key, CODECS[codec].empty()]),
+  ) as unknown as MachineConfig;
+}
+
+/** The settings' values in the config, for the flags that are stored (SetConfigFromFlags). */
+export function storeSettings(c: MachineConfig, s: FlagSettings): void {
+  const target = c as unknown as Record<string, unknown>;
+  for (const key of FLAG_KEYS) {
+    const spec: FlagSpec = FLAGS[key];
+    if (!spec.stored) continue;
+    const value: unknown = s[key];
+    if (spec.storedAs === 'labels') target[spec.stored] = parseUserLabels(value as string[]).labels;
+    else target[spec.stored] = Array.isArray(value) ? [...value] : value;
+  }
+}
+
+/**
+ * The settings a stored config stands for, in a process that got only SetConfigRaw: an empty stored value reads as
+ * the flag's default (a BaseDriver config may carry SSHPort 0), a flag that is never stored as its reader's empty.
+ */
+export function settingsOfConfig(c: MachineConfig): FlagSettings {
+  const source = c as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of FLAG_KEYS) {
+    const spec: FlagSpec = FLAGS[key];
+    out[key] = spec.stored ? settingOfStored(spec, source[spec.stored]) : readEmpty(spec);
+  }
+  return out as FlagSettings;
+}
+
+function settingOfStored(spec: FlagSpec, v: unknown): KindValue[keyof KindValue] {
+  if (spec.storedAs === 'labels') return Object.entries(v as Record<string, string>).map(([k, x]) => `${k}=${x}`);
+  if (Array.isArray(v)) return [...(v as string[])];
+  if ((v === '' || v === 0) && spec.default !== undefined) return spec.default;
+  return v as string | number | boolean;
+}
+
+function readEmpty(spec: FlagSpec): unknown {
+  return spec.read ? spec.read(undefined, spec) : CODECS[spec.kind].empty();
 }
 
 function str(v: unknown): string {
@@ -154,53 +166,9 @@ export function parseConfig(json: Uint8Array | string): MachineConfig {
     throw new Error('SetConfigRaw: the machine configuration must be a JSON object');
   }
   const r = raw as Record<string, unknown>;
-  const c = emptyConfig();
-  c.IPAddress = str(r.IPAddress);
-  c.IPv6Address = str(r.IPv6Address);
-  c.MachineName = str(r.MachineName);
-  c.SSHUser = str(r.SSHUser);
-  c.SSHPort = num(r.SSHPort);
-  c.SSHKeyPath = str(r.SSHKeyPath);
-  c.StorePath = str(r.StorePath);
-  c.SwarmMaster = bool(r.SwarmMaster);
-  c.SwarmHost = str(r.SwarmHost);
-  c.SwarmDiscovery = str(r.SwarmDiscovery);
-  // Absent in configs saved before the driver stored it: those machines stay removable.
-  c.PrivateIPAddress = str(r.PrivateIPAddress);
-  c.AccessToken = str(r.AccessToken);
-  c.Image = str(r.Image);
-  c.ImageID = num(r.ImageID);
-  c.ImageArch = str(r.ImageArch);
-  c.Type = str(r.Type);
-  c.Location = str(r.Location);
-  c.KeyID = num(r.KeyID);
-  c.IsExistingKey = bool(r.IsExistingKey);
-  c.ServerID = num(r.ServerID);
-  c.Networks = strList(r.Networks);
-  c.UsePrivateNetwork = bool(r.UsePrivateNetwork);
-  c.DisablePublic4 = bool(r.DisablePublic4);
-  c.DisablePublic6 = bool(r.DisablePublic6);
-  c.Firewalls = strList(r.Firewalls);
-  c.ServerLabels = strMap(r.ServerLabels);
-  c.AdditionalKeys = strList(r.AdditionalKeys);
-  c.AdditionalKeyIDs = numList(r.AdditionalKeyIDs);
-  c.APIEndpoint = str(r.APIEndpoint);
-  c.PlacementGroup = str(r.PlacementGroup);
-  c.CreateFirewall = bool(r.CreateFirewall);
-  c.FirewallName = str(r.FirewallName);
-  c.AutoCreateFirewallRules = bool(r.AutoCreateFirewallRules);
-  c.ClusterID = str(r.ClusterID);
-  c.ExistingSSHKey = str(r.ExistingSSHKey);
-  c.KeyName = str(r.KeyName);
-  c.RDNSTemplate = str(r.RDNSTemplate);
-  c.FirewallAdminCIDRs = strList(r.FirewallAdminCIDRs);
-  c.FirewallCloseNodePorts = bool(r.FirewallCloseNodePorts);
-  c.PrimaryIPv4 = str(r.PrimaryIPv4);
-  c.PrimaryIPv6 = str(r.PrimaryIPv6);
-  c.Volumes = strList(r.Volumes);
-  c.PlacementGroupSpread = bool(r.PlacementGroupSpread);
-  c.AutoPlacementGroupID = num(r.AutoPlacementGroupID);
-  return c;
+  return Object.fromEntries(
+    STORED_FIELDS.map(([key, codec]) => [key, CODECS[codec].parse(r[key])]),
+  ) as unknown as MachineConfig;
 }
 
 export function serializeConfig(c: MachineConfig): Uint8Array {
@@ -208,8 +176,8 @@ export function serializeConfig(c: MachineConfig): Uint8Array {
 }
 
 /**
- * The stored config with the API token blanked, for transports that must never hand the token out (gRPC). Bytes
- * that are not a JSON object, or carry no token, come back unchanged.
+ * The stored config with its secrets (the API token) blanked, for transports that must never hand them out (gRPC).
+ * Bytes that are not a JSON object, or carry no secret, come back unchanged.
  */
 export function redactConfigSecrets(json: Uint8Array): Uint8Array {
   let value: unknown;
@@ -220,6 +188,7 @@ export function redactConfigSecrets(json: Uint8Array): Uint8Array {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return json;
   const record = value as Record<string, unknown>;
-  if (typeof record.AccessToken !== 'string' || record.AccessToken === '') return json;
-  return new TextEncoder().encode(JSON.stringify({ ...record, AccessToken: '' }));
+  const present = SECRET_CONFIG_KEYS.filter((k) => typeof record[k] === 'string' && record[k] !== '');
+  if (present.length === 0) return json;
+  return new TextEncoder().encode(JSON.stringify({ ...record, ...Object.fromEntries(present.map((k) => [k, ''])) }));
 }

@@ -27,7 +27,14 @@ import {
 import { generateEd25519KeyPair, type KeyPair, writeKeyPair } from '../ssh/keys';
 import { machineAddresses } from './addresses';
 import { applyAttachments, keepPrimaryIps } from './attachments';
-import { emptyConfig, type MachineConfig, parseConfig, serializeConfig } from './config';
+import {
+  emptyConfig,
+  type MachineConfig,
+  parseConfig,
+  serializeConfig,
+  settingsOfConfig,
+  storeSettings,
+} from './config';
 import { costLine } from './cost';
 import { type PlanExtras, planExtras } from './extras';
 import { describeCandidate, postWithFallback } from './fallback';
@@ -38,6 +45,7 @@ import {
   DEFAULT_SSH_USER,
   FLAG,
   type FlagSettings,
+  readFlagFromEnv,
   readFlags,
 } from './flags';
 import type { CreateFlag, Driver, DriverOptions, Logger } from './interface';
@@ -48,7 +56,6 @@ import {
   isOwnedBy,
   machineSelector,
   ownershipLabels,
-  parseUserLabels,
   sameNameMessage,
   sameNameOwner,
 } from './labels';
@@ -155,7 +162,7 @@ export class HetznerDriver implements Driver {
     this.config = parseConfig(json);
     this.checked = null;
     // Rancher's delete path (`rm`) never calls SetConfigFromFlags: a rotated credential reaches us only via env.
-    const token = this.env.HETZNER_API_TOKEN?.trim();
+    const token = this.envToken();
     if (token) this.config.AccessToken = token;
     // The endpoint is this process's own setting, never the stored one: whoever could edit the saved machine
     // state must not be able to send the token elsewhere on the next Remove.
@@ -166,7 +173,7 @@ export class HetznerDriver implements Driver {
     // Rancher hands the credential to every driver process (create and rm) as HETZNER_API_TOKEN, and SetConfigRaw
     // takes it from there; a copy in the stored machine state would only spread the secret. A token given on the
     // command line alone is still stored, or a later `rm` could not authenticate.
-    const envToken = this.env.HETZNER_API_TOKEN?.trim();
+    const envToken = this.envToken();
     if (envToken && this.config.AccessToken === envToken) {
       return serializeConfig({ ...this.config, AccessToken: '' });
     }
@@ -176,38 +183,17 @@ export class HetznerDriver implements Driver {
   async setConfigFromFlags(opts: DriverOptions): Promise<void> {
     const s = readFlags(opts);
     // rancher-machine fills the token flag from its EnvVar; a caller that sends the bare defaults gets the same.
-    if (!s.apiToken) s.apiToken = this.env.HETZNER_API_TOKEN?.trim() || this.config.AccessToken;
+    if (!s.apiToken) s.apiToken = this.envToken() || this.config.AccessToken;
     s.apiEndpoint = this.endpointFromFlag(s.apiEndpoint);
     this.settings = s;
     this.checked = null;
-    const c = this.config;
-    c.AccessToken = s.apiToken;
-    c.APIEndpoint = s.apiEndpoint;
-    c.Type = s.serverType;
-    c.Location = s.location;
-    c.Image = s.image;
-    c.ImageID = 0;
-    c.UsePrivateNetwork = s.usePrivateNetwork;
-    c.Networks = [...s.networks];
-    c.Firewalls = [...s.firewalls];
-    c.CreateFirewall = s.createFirewall;
-    c.FirewallName = s.firewallName;
-    c.AutoCreateFirewallRules = s.autoCreateFirewallRules;
-    c.ClusterID = s.clusterId;
-    c.ExistingSSHKey = s.existingSshKey;
-    c.DisablePublic4 = s.disablePublicIpv4;
-    c.DisablePublic6 = s.disablePublicIpv6;
-    c.PlacementGroup = s.placementGroup;
-    c.SSHUser = s.sshUser;
-    c.SSHPort = s.sshPort;
-    c.ServerLabels = parseUserLabels(s.serverLabels).labels;
-    c.PlacementGroupSpread = s.placementGroupSpread;
-    c.PrimaryIPv4 = s.primaryIpv4;
-    c.PrimaryIPv6 = s.primaryIpv6;
-    c.Volumes = [...s.volumes];
-    c.RDNSTemplate = s.rdnsTemplate;
-    c.FirewallAdminCIDRs = [...s.firewallAdminCidrs];
-    c.FirewallCloseNodePorts = s.firewallCloseNodeports;
+    storeSettings(this.config, s);
+    this.config.ImageID = 0;
+  }
+
+  /** The token of the credential (HETZNER_API_TOKEN), read as the token flag is; '' when unset. */
+  private envToken(): string {
+    return readFlagFromEnv('apiToken', this.env);
   }
 
   async getMachineName(): Promise<string> {
@@ -882,38 +868,7 @@ export class HetznerDriver implements Driver {
 
   /** Settings from the flags, or, for a later process that only got SetConfigRaw, from the stored config. */
   private currentSettings(): FlagSettings {
-    if (this.settings) return this.settings;
-    const c = this.config;
-    return {
-      apiToken: c.AccessToken,
-      apiEndpoint: this.apiEndpoint(),
-      serverType: c.Type,
-      location: c.Location,
-      image: c.Image,
-      usePrivateNetwork: c.UsePrivateNetwork,
-      networks: c.Networks,
-      firewalls: c.Firewalls,
-      createFirewall: c.CreateFirewall,
-      firewallName: c.FirewallName,
-      autoCreateFirewallRules: c.AutoCreateFirewallRules,
-      clusterId: c.ClusterID,
-      existingSshKey: c.ExistingSSHKey,
-      disablePublicIpv4: c.DisablePublic4,
-      disablePublicIpv6: c.DisablePublic6,
-      userData: '',
-      placementGroup: c.PlacementGroup,
-      sshUser: c.SSHUser || DEFAULT_SSH_USER,
-      sshPort: c.SSHPort || DEFAULT_SSH_PORT,
-      serverLabels: Object.entries(c.ServerLabels).map(([k, v]) => `${k}=${v}`),
-      additionalUserData: '',
-      placementGroupSpread: c.PlacementGroupSpread,
-      primaryIpv4: c.PrimaryIPv4,
-      primaryIpv6: c.PrimaryIPv6,
-      volumes: c.Volumes,
-      rdnsTemplate: c.RDNSTemplate,
-      firewallAdminCidrs: c.FirewallAdminCIDRs,
-      firewallCloseNodeports: c.FirewallCloseNodePorts,
-    };
+    return this.settings ?? { ...settingsOfConfig(this.config), apiEndpoint: this.apiEndpoint() };
   }
 
   /** Where this process sends the token: HETZNER_API_ENDPOINT (the credential's apiEndpoint), else Hetzner. */

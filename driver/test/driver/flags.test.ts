@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createFlags, FLAG } from '../../src/driver';
-import { fromRancherField, readFlags, toRancherField } from '../../src/driver/flags';
+import { emptyConfig, parseConfig, serializeConfig, settingsOfConfig, storeSettings } from '../../src/driver/config';
+import { fromRancherField, readFlagFromEnv, readFlags, toRancherField } from '../../src/driver/flags';
 import type { FlagValue } from '../../src/driver/interface';
+import { DEFAULT_ENDPOINT } from '../../src/hcloud/endpoint';
 
 const DESIGN_FLAGS = [
   'hetzner-api-token',
@@ -26,9 +28,9 @@ describe('GetCreateFlags', () => {
   const flags = createFlags();
   const byName = new Map(flags.map((f) => [f.name, f]));
 
-  it('has the 16 design flags in the design order, then our own', () => {
+  it('has the 16 design flags in the design order, then our own (a new flag comes after them)', () => {
     expect(flags.map((f) => f.name).slice(0, 16)).toEqual(DESIGN_FLAGS);
-    expect(flags.map((f) => f.name).slice(16)).toEqual([
+    expect(flags.map((f) => f.name).slice(16, 28)).toEqual([
       'hetzner-api-endpoint',
       'hetzner-ssh-user',
       'hetzner-ssh-port',
@@ -135,5 +137,45 @@ describe('readFlags', () => {
 
   it('rejects a bad SSH port with the flag name', () => {
     expect(() => read({ [FLAG.sshPort]: 70000 })).toThrow(/hetzner-ssh-port/);
+  });
+});
+
+describe('a flag from its environment variable', () => {
+  it('has the shape the same flag has from the wire: the token trimmed once, the same way', () => {
+    const env = { HETZNER_API_TOKEN: '  tok-123\n', HETZNER_SSH_PORT: '2222', HETZNER_NETWORKS: 'a, b' };
+    expect(readFlagFromEnv('apiToken', env)).toBe('tok-123');
+    expect(readFlagFromEnv('apiToken', env)).toBe(readFlags(new Map([[FLAG.apiToken, '  tok-123\n']])).apiToken);
+    expect(readFlagFromEnv('apiToken', {})).toBe('');
+    expect(readFlagFromEnv('sshPort', env)).toBe(2222);
+    expect(readFlagFromEnv('networks', env)).toEqual(['a', 'b']);
+    expect(() => readFlagFromEnv('sshPort', { HETZNER_SSH_PORT: '0' })).toThrow(/hetzner-ssh-port/);
+  });
+});
+
+describe('settings of a stored config (a process that got only SetConfigRaw)', () => {
+  it('reads an empty stored value as the flag default, labels back as key=value, and user data as empty', () => {
+    const c = parseConfig(JSON.stringify({ SSHPort: 0, SSHUser: '', ServerLabels: { env: 'prod' }, Networks: null }));
+    const s = settingsOfConfig(c);
+    expect(s).toMatchObject({ sshPort: 22, sshUser: 'root', serverLabels: ['env=prod'], networks: [], userData: '' });
+    expect(s.additionalUserData).toBe('');
+  });
+
+  it('stores the settings of every stored flag, and never user data', () => {
+    const s = readFlags(
+      new Map<string, FlagValue>([
+        [FLAG.userData, '#cloud-config\n'],
+        [FLAG.serverLabels, ['env=prod']],
+        [FLAG.sshPort, 2022],
+      ]),
+    );
+    const c = emptyConfig();
+    storeSettings(c, s);
+    expect(c).toMatchObject({
+      ServerLabels: { env: 'prod' },
+      SSHPort: 2022,
+      Type: 'cx23',
+      APIEndpoint: DEFAULT_ENDPOINT,
+    });
+    expect(new TextDecoder().decode(serializeConfig(c))).not.toContain('cloud-config');
   });
 });

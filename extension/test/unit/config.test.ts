@@ -1,18 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   applyCreateDefaults,
   applyFirewallMode,
+  DRIVER_DEFAULTS,
   FIELD_TYPES,
   firewallModeOf,
   type HetznerConfig,
   normalizeConfig,
 } from '../../pkg/hetzner-node-driver/lib/config';
+import { DRIVER_FIELDS } from '../../pkg/hetzner-node-driver/lib/driver-flags';
 
+// The generated ./driver-flags module is checked against the driver's flag table by scripts/test/flag-table.test.ts;
+// these tests check what lib/config.ts derives from it.
 describe('config types and defaults', () => {
-  it('covers every driver flag with the type Rancher generates', () => {
+  it('types every machine-pool field as the Rancher schema does', () => {
     expect(FIELD_TYPES).toMatchObject({
       networks:          'string[]',
       firewalls:         'string[]',
@@ -20,31 +21,23 @@ describe('config types and defaults', () => {
       sshPort:           'string',
       usePrivateNetwork: 'boolean',
       createFirewall:    'boolean',
+      serverLocation:    'string',
     });
-    expect(Object.keys(FIELD_TYPES)).toHaveLength(26);
+    expect(Object.keys(FIELD_TYPES)).toEqual(Object.keys(DRIVER_FIELDS));
+    // The token lives in the cloud credential and userData belongs to Rancher: neither is a form field.
     expect(FIELD_TYPES).not.toHaveProperty('userData');
+    expect(FIELD_TYPES).not.toHaveProperty('apiToken');
   });
 
-  it('matches the driver flags one to one, camelCased as Rancher does, with the schema type of each kind', () => {
-    // The driver's flag table is the spec; read as text so the extension needs nothing from the driver package.
-    const flagsTs = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../../driver/src/driver/flags.ts'), 'utf8');
-    const names = Object.fromEntries([...flagsTs.matchAll(/^ {2}(\w+): '(hetzner-[\w-]+)',$/gm)].map((m) => [m[1]!, m[2]!]));
-    const kinds = {
-      str: 'string', int: 'string', bool: 'boolean', slice: 'string[]'
-    } as const;
-    const fromDriver: Record<string, string> = {};
-
-    for (const m of flagsTs.matchAll(/\b(str|int|bool|slice)\(\s*FLAG\.(\w+)/g)) {
-      const flag = names[m[2]!]!;
-      const field = flag.split('-').slice(1).map((p, i) => (i ? p[0]!.toUpperCase() + p.slice(1) : p)).join('');
-
-      fromDriver[field] = kinds[m[1] as keyof typeof kinds];
-    }
-    // The token lives in the cloud credential, userData belongs to Rancher, and the cluster ID field is the form's.
-    delete fromDriver.apiToken;
-    delete fromDriver.userData;
-    expect(Object.keys(fromDriver).length).toBeGreaterThanOrEqual(26);
-    expect({ ...FIELD_TYPES, clusterId: 'string' }).toEqual(fromDriver);
+  it('pre-selects the driver defaults, but not the API endpoint (the credential decides it)', () => {
+    expect(DRIVER_DEFAULTS).toEqual({
+      serverType:     'cx23',
+      serverLocation: 'fsn1',
+      image:          'ubuntu-24.04',
+      sshUser:        'root',
+      sshPort:        '22',
+    });
+    expect(DRIVER_FIELDS.apiEndpoint).toHaveProperty('default');
   });
 
   it('coerces loaded values to the schema types and leaves userData alone', () => {

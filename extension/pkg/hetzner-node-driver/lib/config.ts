@@ -1,77 +1,43 @@
 // The machine config as Rancher's generated schema types it (rke-machine-config.cattle.io.hetznerconfig): driver
-// flags camelCased without the "hetzner-" prefix; int flags as strings; string-slice flags as string arrays.
+// flags camelCased without the "hetzner-" prefix; int flags as strings; string-slice flags as string arrays. The
+// fields, their types and defaults come from the driver's flag table through the generated ./driver-flags module.
+import { DRIVER_FIELDS } from './driver-flags';
 
-export interface HetznerConfig {
-  serverType?: string;
-  serverLocation?: string;
-  image?: string;
-  usePrivateNetwork?: boolean;
-  networks?: string[] | null;
-  firewalls?: string[] | null;
-  createFirewall?: boolean;
-  firewallName?: string;
-  autoCreateFirewallRules?: boolean;
-  clusterId?: string;
-  existingSshKey?: string;
-  disablePublicIpv4?: boolean;
-  disablePublicIpv6?: boolean;
+type Fields = typeof DRIVER_FIELDS;
+export type FormField = keyof Fields;
+type FieldType = Fields[FormField]['type'];
+
+interface SchemaValue {
+  'string': string;
+  'boolean': boolean;
+  'string[]': string[] | null;
+}
+
+type SchemaFields = { [K in FormField]?: SchemaValue[Fields[K]['type']] };
+
+export interface HetznerConfig extends SchemaFields {
   /** Rancher writes the bootstrap cloud-config path here; the form never touches it. */
   userData?: string;
-  placementGroup?: string;
-  apiEndpoint?: string;
-  sshUser?: string;
-  sshPort?: string;
-  serverLabels?: string[] | null;
-  additionalUserData?: string;
-  rdnsTemplate?: string;
-  firewallAdminCidrs?: string[] | null;
-  firewallCloseNodeports?: boolean;
-  placementGroupSpread?: boolean;
-  primaryIpv4?: string;
-  primaryIpv6?: string;
-  volumes?: string[] | null;
   [key: string]: unknown;
 }
 
-export const FIELD_TYPES = {
-  serverType:              'string',
-  serverLocation:          'string',
-  image:                   'string',
-  usePrivateNetwork:       'boolean',
-  networks:                'string[]',
-  firewalls:               'string[]',
-  createFirewall:          'boolean',
-  firewallName:            'string',
-  autoCreateFirewallRules: 'boolean',
-  clusterId:               'string',
-  existingSshKey:          'string',
-  disablePublicIpv4:       'boolean',
-  disablePublicIpv6:       'boolean',
-  placementGroup:          'string',
-  apiEndpoint:             'string',
-  sshUser:                 'string',
-  sshPort:                 'string',
-  serverLabels:            'string[]',
-  additionalUserData:      'string',
-  rdnsTemplate:            'string',
-  firewallAdminCidrs:      'string[]',
-  firewallCloseNodeports:  'boolean',
-  placementGroupSpread:    'boolean',
-  primaryIpv4:             'string',
-  primaryIpv6:             'string',
-  volumes:                 'string[]',
-} as const satisfies Record<string, 'string' | 'boolean' | 'string[]'>;
+const FIELDS = Object.entries(DRIVER_FIELDS) as Array<[FormField, Fields[FormField]]>;
 
-export type FormField = keyof typeof FIELD_TYPES;
+export const FIELD_TYPES = Object.fromEntries(FIELDS.map(([field, f]) => [field, f.type])) as {
+  readonly [K in FormField]: Fields[K]['type'];
+};
 
-/** The driver's own defaults, which the form pre-selects on create (and only these). */
-export const DRIVER_DEFAULTS = {
-  serverType:     'cx23',
-  serverLocation: 'fsn1',
-  image:          'ubuntu-24.04',
-  sshUser:        'root',
-  sshPort:        '22',
-} as const;
+function fieldsOfType(type: FieldType): FormField[] {
+  return FIELDS.filter(([, f]) => f.type === type).map(([field]) => field);
+}
+
+/**
+ * The driver's own defaults, which the form pre-selects on create (and only these). The API endpoint is left out:
+ * it belongs to the cloud credential, and the driver refuses a pool value that differs from the credential's.
+ */
+export const DRIVER_DEFAULTS: Readonly<Partial<Record<FormField, string>>> = Object.fromEntries(
+  FIELDS.flatMap(([field, f]) => ('default' in f && field !== 'apiEndpoint' ? [[field, f.default]] : [])),
+);
 
 /**
  * Coerces a loaded config to the schema's types in place: older configs or hand-written YAML may carry a number
@@ -100,19 +66,13 @@ export function applyCreateDefaults(value: HetznerConfig): void {
   for (const [field, def] of Object.entries(DRIVER_DEFAULTS)) {
     if (value[field] === undefined || value[field] === null || value[field] === '') value[field] = def;
   }
-  for (const field of ['networks', 'firewalls', 'serverLabels', 'firewallAdminCidrs', 'volumes'] as const) {
-    if (!Array.isArray(value[field])) value[field] = [];
+  const fields: Record<string, unknown> = value;
+
+  for (const field of fieldsOfType('string[]')) {
+    if (!Array.isArray(fields[field])) fields[field] = [];
   }
-  for (const field of [
-    'usePrivateNetwork',
-    'createFirewall',
-    'autoCreateFirewallRules',
-    'disablePublicIpv4',
-    'disablePublicIpv6',
-    'firewallCloseNodeports',
-    'placementGroupSpread',
-  ] as const) {
-    if (typeof value[field] !== 'boolean') value[field] = false;
+  for (const field of fieldsOfType('boolean')) {
+    if (typeof fields[field] !== 'boolean') fields[field] = false;
   }
 }
 
