@@ -1,22 +1,11 @@
 // The executable outside plugin mode: a small command table. rancher-machine never gets here (it always sets
 // MACHINE_PLUGIN_TOKEN=42); people and tooling do. Heavy modules load only for the command that needs them.
 // Exit codes: 0 done, 1 the command failed, 2 bad arguments (as with most Unix tools).
+import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './command';
 import { PLUGIN_NOTICE } from './plugin/notice';
 import { COMMIT, VERSION } from './version';
 
 export const BINARY_NAME = 'docker-machine-driver-hetzner';
-
-/** A command line the command cannot run: printed with a pointer to the usage, exit code 2. */
-export class UsageError extends Error {}
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 export interface CliCommand {
   /** One line for `help`. */

@@ -12,8 +12,9 @@ import {
   ruleFromJson,
 } from './faults';
 import { type RateLimitSnapshot, TokenBucket } from './ratelimit';
+import type { ConcurrentSetRulesMode } from './records';
 import { type HandlerResult, matchRoute } from './routes';
-import { type ConcurrentSetRulesMode, MockState } from './state';
+import { MockState } from './state';
 import { ApiError, isPlainObject } from './util';
 
 export interface MockOptions {

@@ -6,7 +6,6 @@
 //
 //   npx tsx scripts/bench/firewall.ts [--n 5,20,50] [--mode lastWins|conflict|locked] [--spread-ms 0]
 
-import type { Logger } from '../../driver/src/driver/interface';
 import { clusterIdLabelValue, prepareClusterFirewall, registerNode } from '../../driver/src/firewall';
 import { normaliseCidrList } from '../../driver/src/firewall/cidr';
 import { nodeSources } from '../../driver/src/firewall/desired';
@@ -16,6 +15,7 @@ import { INTERNAL_RULES, internalRule, internalSources, isInternalRule } from '.
 import { HcloudClient, isHcloudError } from '../../driver/src/hcloud';
 import type { FirewallRuleRequest } from '../../driver/src/hcloud/resources/firewall';
 import type { Server } from '../../driver/src/hcloud/resources/server';
+import type { Logger } from '../../driver/src/log';
 import { type MockServer, startMock } from '../../hcloud-mock/src/index';
 
 type Mode = 'lastWins' | 'conflict' | 'locked';

@@ -24,6 +24,7 @@ import {
   type SshKey,
   sameEndpoint,
 } from '../hcloud';
+import type { Logger } from '../log';
 import { generateEd25519KeyPair, type KeyPair, writeKeyPair } from '../ssh/keys';
 import { machineAddresses } from './addresses';
 import { applyAttachments, keepPrimaryIps } from './attachments';
@@ -40,7 +41,7 @@ import {
   type FlagSettings,
   readFlags,
 } from './flags';
-import type { CreateFlag, Driver, DriverOptions, Logger } from './interface';
+import type { CreateFlag, Driver, DriverOptions } from './interface';
 import { MachineState } from './interface';
 import {
   belongsTo,
@@ -957,7 +958,7 @@ export class HetznerDriver implements Driver {
           ...this.clientOptions,
           token,
           endpoint,
-          logger: this.logger,
+          debug: (line) => this.logger.debug(line),
         }),
       };
     }

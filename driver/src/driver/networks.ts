@@ -3,8 +3,8 @@
 // (while it is still off, so the interface is there at first boot) with attach_to_network's `ip_range` / `ip`.
 import { parseIPv4 } from '../firewall/cidr';
 import type { HcloudClient, Network, NetworkSubnet, Server } from '../hcloud';
+import type { Logger } from '../log';
 import { FLAG } from './flags';
-import type { Logger } from './interface';
 
 /** One `hetzner-networks` entry: the network's ID or name, and optionally where in it the server goes. */
 export interface NetworkEntry {

@@ -5,8 +5,8 @@
 // `placement_error` recount the group instead of trusting an earlier list.
 import type { HcloudClient, PlacementGroup } from '../hcloud';
 import { isHcloudError } from '../hcloud';
+import type { Logger } from '../log';
 import { FLAG, type FlagSettings } from './flags';
-import type { Logger } from './interface';
 import { AUTO_PLACEMENT_KEY, CLUSTER_KEY, MACHINE_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, toLabelValue } from './labels';
 import { poolName } from './rdns';
 import type { Problem } from './validate';

@@ -3,9 +3,9 @@
 // Failing to set it fails Create (and so rolls the server back): the cluster's creator asked for those names, and
 // a node that silently lacks them breaks whatever relies on them (mail, TLS checks, audits) much later.
 import type { HcloudClient, Server } from '../hcloud';
+import type { Logger } from '../log';
 import { firstHostOf } from './addresses';
 import { FLAG } from './flags';
-import type { Logger } from './interface';
 
 export const RDNS_PLACEHOLDERS = ['machine', 'cluster', 'pool'] as const;
 export type RdnsPlaceholder = (typeof RDNS_PLACEHOLDERS)[number];

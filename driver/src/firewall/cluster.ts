@@ -1,10 +1,9 @@
 // The three lifecycle steps behind index.ts: find-or-create before the server exists, register once it runs,
 // deregister (and delete the firewall when the last create-firewall node is gone) after it is deleted.
-import { isHcloudError } from '../hcloud/errors';
-import type { Firewall, FirewallResource } from '../hcloud/resources/firewall';
+import { type Firewall, type FirewallResource, isHcloudError } from '../hcloud';
 import type { FirewallApiClient, ServerLike } from './api';
+import type { ClusterFirewallContext } from './context';
 import { FirewallLimitError, type NodeChange, nodeSources } from './desired';
-import type { ClusterFirewallContext } from './index';
 import {
   CLUSTER_LABEL,
   clusterIdLabelValue,

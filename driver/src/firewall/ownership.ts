@@ -1,7 +1,7 @@
 // Scope is ownership: the driver changes, attaches or deletes a firewall only when its labels say the driver made it
 // for this cluster. A name match (`--hetzner-firewall-name`, or the default name taken by someone else) is refused
 // with a message that says what exists, who owns it and what to do instead.
-import type { Firewall } from '../hcloud/resources/firewall';
+import type { Firewall } from '../hcloud';
 import { clusterIdLabelValue, defaultFirewallName, describeOwner, isClusterFirewall } from './labels';
 
 type FirewallIdentity = Pick<Firewall, 'id' | 'name' | 'labels'>;

@@ -3,7 +3,6 @@
 // vanished nodes in the firewall's rules — and, unless it is a dry run, removes it. Only resources carrying the
 // driver's labels are considered; anything unlabelled is invisible to every query here.
 
-import type { Logger } from '../driver/interface';
 import { CLUSTER_KEY, MACHINE_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../driver/labels';
 import { clusterSpreadSelector, isAutoSpreadGroup } from '../driver/placement';
 import { clusterIdLabelValue, deregisterNode } from '../firewall';
@@ -13,6 +12,7 @@ import { reconcileFirewall } from '../firewall/reconcile';
 import { internalSources } from '../firewall/rules';
 import type { HcloudClient, Server } from '../hcloud';
 import { isHcloudError } from '../hcloud';
+import type { Logger } from '../log';
 
 export type FindingKind = 'ssh-key' | 'placement-group' | 'firewall' | 'firewall-rules';
 

@@ -1,6 +1,6 @@
 // A cluster of simulated driver processes against the mock: each node has its own HcloudClient (own retry state,
 // own connection pool) and runs the same firewall calls, in the same order, as the driver lifecycle does.
-import type { Logger } from '../../src/driver/interface';
+
 import {
   type ClusterFirewallContext,
   clusterIdLabelValue,
@@ -17,6 +17,7 @@ import { internalSources, isInternalRule } from '../../src/firewall/rules';
 import { HcloudClient, type HcloudClientOptions } from '../../src/hcloud';
 import type { FirewallRule } from '../../src/hcloud/resources/firewall';
 import type { Server } from '../../src/hcloud/resources/server';
+import type { Logger } from '../../src/log';
 
 export interface SimOptions {
   url: string;

@@ -1,7 +1,8 @@
 import type { Action } from '../actions';
 import type { Image, ServerType } from '../catalog';
 import { validateLabels } from '../labels';
-import type { FirewallRecord, MockState, NetworkRecord, PrivateNet, ServerRecord, ServerStatus } from '../state';
+import type { FirewallRecord, NetworkRecord, PrivateNet, ServerRecord, ServerStatus } from '../records';
+import type { MockState } from '../state';
 import { ApiError, invalidInput, isoNow, isPlainObject, lockedError, notFound } from '../util';
 import { applyDirect, forgetServerInFirewalls, scheduleSelectorSync } from './firewalls';
 import { allocatePrivateIp, checkPlacementCapacity, getNetwork, getPlacementGroup } from './resources';
