@@ -18,6 +18,7 @@ import {
   endpointFromEnv,
   HcloudClient,
   type HcloudClientOptions,
+  type HcloudErrorCode,
   isHcloudError,
   type Server,
   type ServerCreateRequest,
@@ -753,7 +754,7 @@ export class HetznerDriver implements Driver {
 
   /** Calls `fn` up to `attempts` times while it fails with one of `codes`, waiting linearly longer each time. */
   private async retryOn<T>(
-    codes: string[],
+    codes: HcloudErrorCode[],
     attempts: number,
     what: string,
     verb: string,

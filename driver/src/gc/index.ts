@@ -3,7 +3,7 @@
 // (HETZNER_API_TOKEN), never from an argument, so it stays out of shell history and process listings.
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from '../command';
 import { clusterLabels, labelSelector } from '../firewall/labels';
-import { endpointFromEnv, HcloudClient, type HcloudClientOptions } from '../hcloud';
+import { DEFAULT_ENDPOINT, endpointFromEnv, HcloudClient, type HcloudClientOptions } from '../hcloud';
 import type { Logger } from '../log';
 import { collectGarbage, formatFindings } from './collect';
 
@@ -30,7 +30,7 @@ Flags:
 
 Environment:
   HETZNER_API_TOKEN             read & write token of the project (required; never taken from an argument)
-  HETZNER_API_ENDPOINT          API base URL (default https://api.hetzner.cloud/v1)
+  HETZNER_API_ENDPOINT          API base URL (default ${DEFAULT_ENDPOINT})
   HETZNER_GC_DEBUG=1            print every API request on stderr
 
 Exit codes: 0 done (or nothing to do), 1 an API call or a deletion failed, 2 bad arguments.

@@ -14,6 +14,7 @@ export {
   ActionError,
   ActionTimeoutError,
   HcloudError,
+  type HcloudErrorCode,
   HcloudNetworkError,
   HttpStatusError,
   isHcloudError,
