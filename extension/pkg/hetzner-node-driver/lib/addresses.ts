@@ -1,5 +1,7 @@
 // IP address and CIDR parsing for the form's checks, with the same rules the driver applies (private networks are
-// IPv4 only; firewall sources may be IPv4 or IPv6, as an address or a prefix).
+// IPv4 only; firewall sources may be IPv4 or IPv6, as an address or a prefix). A copy of the driver's one IP module
+// (driver/src/ip.ts; this package is built and linted on its own): scripts/test/extension-copies.test.ts holds the
+// two to the same answers, so change both together.
 
 export interface V4Range {
   base: number;

@@ -1,12 +1,15 @@
-// The UI extension keeps its own copy of the IP rules (extension/pkg/hetzner-node-driver/lib/addresses.ts: the
-// extension is its own package, linted and built by Rancher's shell), so that the form refuses exactly what the
-// driver refuses. This holds the copy to the driver's one module (driver/src/ip.ts, and the firewall's CIDR rule
-// built on it) on hand-picked edge cases and on many generated strings.
-import { createPrng } from 'hcloud-mock';
+// The UI extension is its own package (installed, linted and built by Rancher's shell), so it keeps copies of the
+// few driver rules the form applies: the IP rules (lib/addresses.ts, a copy of driver/src/ip.ts) and the default API
+// endpoint (lib/endpoint.ts). These tests hold each copy to the driver's declaration, so the form refuses exactly
+// what the driver refuses.
+
 import { describe, expect, it } from 'vitest';
 import { canonicalCidr } from '../../driver/src/firewall/cidr';
+import { DEFAULT_ENDPOINT } from '../../driver/src/hcloud';
 import * as driver from '../../driver/src/ip';
 import * as form from '../../extension/pkg/hetzner-node-driver/lib/addresses';
+import { DEFAULT_API_ENDPOINT, DEFAULT_API_PROXY_PREFIX } from '../../extension/pkg/hetzner-node-driver/lib/endpoint';
+import { createPrng } from '../../hcloud-mock/src/index';
 
 const EDGE_CASES = [
   '',
@@ -59,7 +62,10 @@ function generated(count: number, seed: number): string[] {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const int = (n: number) => Math.floor(random() * n);
   const octet = () => pick([String(int(256)), String(int(300)), `0${int(10)}`, '0', '255', '256']);
-  const group = () => int(0x10000).toString(16).slice(0, 1 + int(4));
+  const group = () =>
+    int(0x10000)
+      .toString(16)
+      .slice(0, 1 + int(4));
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     const kind = int(4);
@@ -120,5 +126,13 @@ describe('the extension’s IP rules equal the driver’s', () => {
       expect(form.rangeWithin(inner, r)).toBe(driver.rangeWithin(inner, r));
       expect(form.rangeWithin(r, inner)).toBe(driver.rangeWithin(r, inner));
     }
+  });
+});
+
+describe('the extension’s default API endpoint is the driver’s', () => {
+  it('names the same URL, and the proxy path is derived from it', () => {
+    expect(DEFAULT_API_ENDPOINT).toBe(DEFAULT_ENDPOINT);
+    const url = new URL(DEFAULT_ENDPOINT);
+    expect(DEFAULT_API_PROXY_PREFIX).toBe(`/meta/proxy/${url.host}${url.pathname}`);
   });
 });
