@@ -36,12 +36,9 @@ describe('canonicalCidr', () => {
     '010.0.0.0/8',
     '1.2.3.04',
     '::ffff:01.2.3.4',
-  ])(
-    'rejects %j',
-    (input) => {
-      expect(canonicalCidr(input)).toBeNull();
-    },
-  );
+  ])('rejects %j', (input) => {
+    expect(canonicalCidr(input)).toBeNull();
+  });
 });
 
 describe('normaliseCidrList', () => {

@@ -14,7 +14,12 @@ export interface RetryOptions {
   onRetry?: (err: unknown, attempt: number, delayMs: number, req: HttpRequest) => void;
 }
 
-const RETRIED_CODES: ReadonlySet<string> = new Set<HcloudErrorCode>(['conflict', 'rate_limit_exceeded', 'timeout', 'bad_gateway']);
+const RETRIED_CODES: ReadonlySet<string> = new Set<HcloudErrorCode>([
+  'conflict',
+  'rate_limit_exceeded',
+  'timeout',
+  'bad_gateway',
+]);
 
 /**
  * `locked` is retried only on opt-in: the API uses it in situations that do not clear by themselves.
