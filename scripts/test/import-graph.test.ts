@@ -12,17 +12,18 @@ const DRIVER_LAYERS: LayerRule[] = [
   { from: 'hcloud/', allowed: ['hcloud/'], why: 'the Hetzner client knows nothing of Rancher, the driver or logging' },
   {
     from: 'firewall/',
-    allowed: ['firewall/', 'hcloud/index.ts', 'ip.ts', 'log.ts'],
+    allowed: ['firewall/', 'hcloud/index.ts', 'ip.ts', 'labels.ts', 'log.ts'],
     why: 'the firewall sits below the driver and reaches the client through its public entry',
   },
   { from: 'ip.ts', allowed: [], why: 'address parsing is a leaf' },
   { from: 'plugin/gob/', allowed: ['plugin/gob/'], why: 'the gob codec knows no driver and no cloud' },
   { from: 'ssh/', allowed: ['ssh/'], why: 'key generation is a leaf' },
   { from: 'log.ts', allowed: [], why: 'the logger is a leaf every layer may use' },
+  { from: 'labels.ts', allowed: [], why: 'the label vocabulary is a leaf every layer may use' },
   { from: 'dispatch.ts', allowed: ['driver/interface.ts'], why: 'the method table knows only the Driver contract' },
   {
     from: 'driver/',
-    allowed: ['driver/', 'firewall/', 'hcloud/', 'ssh/', 'ip.ts', 'log.ts', 'version.ts'],
+    allowed: ['driver/', 'firewall/', 'hcloud/', 'ssh/', 'ip.ts', 'labels.ts', 'log.ts', 'version.ts'],
     why: 'the driver knows no transport and no command line',
   },
 ];

@@ -3,13 +3,7 @@
 // made here is labelled, Create rolls back what it made, and Remove finds leftovers by label as well as by ID.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  type ClusterFirewallContext,
-  deregisterNode,
-  FIREWALL_SELECTOR_LABEL,
-  prepareClusterFirewall,
-  registerNode,
-} from '../firewall';
+import { type ClusterFirewallContext, deregisterNode, prepareClusterFirewall, registerNode } from '../firewall';
 import {
   type Action,
   ActionError,
@@ -25,6 +19,7 @@ import {
   type SshKey,
   sameEndpoint,
 } from '../hcloud';
+import { CLUSTER_KEY, FIREWALL_SELECTOR_KEY } from '../labels';
 import type { Logger } from '../log';
 import { generateEd25519KeyPair, type KeyPair, writeKeyPair } from '../ssh/keys';
 import { machineAddresses } from './addresses';
@@ -46,7 +41,6 @@ import type { CreateFlag, Driver, DriverOptions } from './interface';
 import { MachineState } from './interface';
 import {
   belongsTo,
-  CLUSTER_KEY,
   isOwnedBy,
   machineSelector,
   ownershipLabels,
@@ -999,7 +993,7 @@ export class HetznerDriver implements Driver {
       client,
       logger: this.logger,
       clusterId: cluster,
-      createFirewall: server.labels[FIREWALL_SELECTOR_LABEL] === cluster,
+      createFirewall: server.labels[FIREWALL_SELECTOR_KEY] === cluster,
       autoCreateRules: false,
       machineName: name,
       extraFirewallIds: [],

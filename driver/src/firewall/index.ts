@@ -8,15 +8,7 @@ import type { ClusterFirewallContext } from './context';
 export type { FirewallApiClient, ServerLike } from './api';
 export type { ClusterFirewallContext } from './context';
 export { FirewallLimitError } from './desired';
-export {
-  CLUSTER_LABEL,
-  clusterIdLabelValue,
-  describeOwner,
-  FIREWALL_SELECTOR_LABEL,
-  isClusterFirewall,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-} from './labels';
+export { describeOwner, isClusterFirewall } from './labels';
 export { ForeignFirewallError, foreignFirewallMessage } from './ownership';
 export type { ReconcileOptions } from './reconcile';
 export { CNIS, type Cni, parseAdminCidrs, parseCni } from './rules';

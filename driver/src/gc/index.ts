@@ -2,8 +2,9 @@
 // Without --yes (or --delete) it only shows what it would do. The token comes from the environment only
 // (HETZNER_API_TOKEN), never from an argument, so it stays out of shell history and process listings.
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from '../command';
-import { clusterLabels, labelSelector } from '../firewall/labels';
+import { clusterLabels } from '../firewall/labels';
 import { DEFAULT_ENDPOINT, endpointFromEnv, HcloudClient, type HcloudClientOptions } from '../hcloud';
+import { labelSelector } from '../labels';
 import type { Logger } from '../log';
 import { collectGarbage, formatFindings } from './collect';
 

@@ -3,7 +3,6 @@
 
 import {
   type ClusterFirewallContext,
-  clusterIdLabelValue,
   deregisterNode,
   prepareClusterFirewall,
   registerNode,
@@ -17,6 +16,7 @@ import { internalSources, isInternalRule } from '../../src/firewall/rules';
 import { HcloudClient, type HcloudClientOptions } from '../../src/hcloud';
 import type { FirewallRule } from '../../src/hcloud/resources/firewall';
 import type { Server } from '../../src/hcloud/resources/server';
+import { toLabelValue } from '../../src/labels';
 import type { Logger } from '../../src/log';
 
 export interface SimOptions {
@@ -73,7 +73,7 @@ export async function createServer(node: SimNode): Promise<Server> {
   const labels = {
     ...prepared.serverLabels,
     ...clusterLabels(ctx.clusterId),
-    machine: clusterIdLabelValue(node.name),
+    machine: toLabelValue(node.name),
   };
   const created = await client.servers.create({
     name: node.name,
