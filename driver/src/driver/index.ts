@@ -1,5 +1,4 @@
 // The Hetzner machine driver, as the transports (plugin/, grpc/) load it.
-
 import type { Logger } from '../log';
 import { HetznerDriver, type HetznerDriverOptions } from './hetzner-driver';
 import type { Driver } from './interface';

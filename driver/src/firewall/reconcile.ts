@@ -2,7 +2,6 @@
 // jittered backoff until what the API holds equals what ground truth asks for. There is no compare-and-swap, so
 // correctness comes from the last step: every writer's final check re-reads both the firewall and the server list
 // after its own write, so a stale write made by anyone is seen (and rewritten) by whoever made it or wrote after it.
-
 import {
   ActionError,
   ActionTimeoutError,

@@ -2,7 +2,6 @@
 // machines whose server is gone, empty auto-created spread groups, a cluster firewall with no servers, addresses of
 // vanished nodes in the firewall's rules — and, unless it is a dry run, removes it. Only resources carrying the
 // driver's labels are considered; anything unlabelled is invisible to every query here.
-
 import { clusterSpreadSelector, isAutoSpreadGroup } from '../driver/placement';
 import { deregisterNode } from '../firewall';
 import { desiredRules } from '../firewall/desired';

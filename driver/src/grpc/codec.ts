@@ -2,7 +2,6 @@
 // server decodes arguments and encodes replies, the client does the opposite. Wire objects are what proto-loader
 // produces with LOADER_OPTIONS (field names as in the .proto, int64 as decimal strings, `kind` naming the set oneof
 // member).
-
 import type { ArgKind, ArgOf, ReplyKind, ReplyOf } from '../dispatch';
 import type { CreateFlag, DriverOptions, FlagValue } from '../driver/interface';
 

@@ -1,6 +1,5 @@
 // A cluster of simulated driver processes against the mock: each node has its own HcloudClient (own retry state,
 // own connection pool) and runs the same firewall calls, in the same order, as the driver lifecycle does.
-
 import {
   type ClusterFirewallContext,
   deregisterNode,
