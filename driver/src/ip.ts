@@ -1,7 +1,7 @@
 // IP addresses and IPv4 ranges: the one parser the driver's flags (network pins, admin CIDRs), the firewall's rule
-// spelling and the machine's addresses all use. A leaf: it knows no flag, no rule and no API. The UI extension keeps
-// a copy of these rules (extension/pkg/hetzner-node-driver/lib/addresses.ts, its own package and linter);
-// scripts/test/extension-copies.test.ts holds the two to the same answers.
+// spelling, the machine's addresses and the UI extension's form checks (extension/.../lib/addresses.ts imports it)
+// all use. A pure leaf: no flag, no rule, no API, no Node module, since the extension's build bundles it for the
+// browser (scripts/test/import-graph.test.ts checks that).
 
 /** An IPv4 range as plain numbers: `base` is the first address, `size` the number of addresses. */
 export interface V4Range {

@@ -7,18 +7,21 @@ import ts from 'typescript';
 /** Module (path relative to the root, `/`-separated) → the modules it imports; imports leaving the root are `../…`. */
 export type ImportGraph = Map<string, Set<string>>;
 
-function sourceFiles(dir: string): string[] {
+function sourceFiles(dir: string, skip: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
-    if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
-    else if (/\.(ts|mts)$/.test(entry) && !entry.endsWith('.d.ts')) out.push(path);
+    if (statSync(path).isDirectory()) {
+      if (!skip.has(entry)) out.push(...sourceFiles(path, skip));
+    } else if (/\.(ts|mts)$/.test(entry) && !entry.endsWith('.d.ts')) out.push(path);
   }
   return out;
 }
 
-/** `./x` → `x.ts` or `x/index.ts`, as the bundler resolution in tsconfig does; null when nothing is there. */
+/** `./x` → `x.ts` or `x/index.ts` (a file named with its extension as written), as bundlers resolve; else null. */
 function resolveRelative(fromFile: string, specifier: string): string | null {
+  const exact = resolve(dirname(fromFile), specifier);
+  if (existsSync(exact) && statSync(exact).isFile()) return exact;
   const base = resolve(dirname(fromFile), specifier.replace(/\.(js|ts)$/, ''));
   for (const candidate of [`${base}.ts`, `${base}.mts`, join(base, 'index.ts')]) {
     if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
@@ -28,18 +31,32 @@ function resolveRelative(fromFile: string, specifier: string): string | null {
 
 const posix = (p: string) => p.split(sep).join('/');
 
+/** One file's imports: relative ones resolved to absolute paths, and the bare ones (`node:fs`, `vue`) as written. */
+export function importsOf(file: string): { files: string[]; packages: string[] } {
+  const files: string[] = [];
+  const packages: string[] = [];
+  for (const { fileName } of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
+    if (!fileName.startsWith('.')) {
+      packages.push(fileName);
+      continue;
+    }
+    const target = resolveRelative(file, fileName);
+    if (target === null) throw new Error(`${file}: cannot resolve "${fileName}"`);
+    files.push(target);
+  }
+  return { files, packages };
+}
+
+/** Every `.ts` file under `dir` (declaration files and the folders in `skip` left out), as absolute paths. */
+export function tsFiles(dir: string, skip: ReadonlySet<string> = new Set()): string[] {
+  return sourceFiles(dir, skip);
+}
+
 /** Every `.ts` module under `root` with its relative imports; package imports (`node:fs`, `vitest`) are left out. */
 export function importGraph(root: string): ImportGraph {
   const graph: ImportGraph = new Map();
   for (const file of sourceFiles(root)) {
-    const edges = new Set<string>();
-    const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-    for (const { fileName } of info.importedFiles) {
-      if (!fileName.startsWith('.')) continue;
-      const target = resolveRelative(file, fileName);
-      if (target === null) throw new Error(`${posix(relative(root, file))}: cannot resolve "${fileName}"`);
-      edges.add(posix(relative(root, target)));
-    }
+    const edges = new Set(importsOf(file).files.map((target) => posix(relative(root, target))));
     graph.set(posix(relative(root, file)), edges);
   }
   return graph;

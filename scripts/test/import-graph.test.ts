@@ -1,8 +1,16 @@
 // Layering, checked on the real import graph: data flows transport → driver → firewall → hcloud and imports point
 // the same way (DESIGN.md). A lower layer that reaches up, or two modules importing each other, fails here.
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ImportGraph, importCycles, importGraph, type LayerRule, layerViolations } from '../lib/import-graph';
+import {
+  type ImportGraph,
+  importCycles,
+  importGraph,
+  importsOf,
+  type LayerRule,
+  layerViolations,
+  tsFiles,
+} from '../lib/import-graph';
 import { repoRoot } from './helpers/driver-binary';
 
 const driverSrc = join(repoRoot, 'driver', 'src');
@@ -72,5 +80,26 @@ describe('driver/src', () => {
 describe('hcloud-mock/src', () => {
   it('has no import cycles', () => {
     expect(importCycles(importGraph(mockSrc))).toEqual([]);
+  });
+});
+
+describe('driver modules the UI extension bundles', () => {
+  it('import nothing but each other: no Node module, no package (the extension runs in the browser)', () => {
+    const extension = join(repoRoot, 'extension', 'pkg');
+    const seen = new Set<string>();
+    const queue = tsFiles(extension, new Set(['node_modules', '.shell']))
+      .flatMap((file) => importsOf(file).files)
+      .filter((target) => target.startsWith(`${driverSrc}/`));
+    const outside: string[] = [];
+    while (queue.length > 0) {
+      const file = queue.pop() as string;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const { files, packages } = importsOf(file);
+      outside.push(...packages.map((p) => `${relative(repoRoot, file)} → ${p}`));
+      queue.push(...files);
+    }
+    expect([...seen].map((f) => relative(driverSrc, f)).sort()).toContain('ip.ts');
+    expect(outside).toEqual([]);
   });
 });

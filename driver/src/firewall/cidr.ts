@@ -1,5 +1,6 @@
 // CIDR canonicalisation. Hetzner stores IPv6 in RFC 5952 form and masks nothing for us, so rules are compared and
-// written in one canonical spelling: host bits cleared, IPv6 lower-case with the longest zero run compressed.
+// written in one canonical spelling: host bits cleared, IPv6 lower-case with the longest zero run compressed. The UI
+// extension checks firewall sources with canonicalCidr too, so this module stays pure (it is bundled for the browser).
 import { formatIpv6, ipv4Octets, maskGroups, parseIpv4, parseIpv6 } from '../ip';
 
 /** A node's address contributes its IPv4 as /32 and its IPv6 network as /64 (Hetzner gives each server a /64). */
