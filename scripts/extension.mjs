@@ -124,6 +124,34 @@ function walk(dir) {
   );
 }
 
+/** The file a relative import names: as written, or with `.ts`, or the folder's index.ts; null if none. */
+function resolveImport(fromFile, specifier) {
+  const base = join(dirname(fromFile), specifier);
+  const found = [base, `${base}.ts`, join(base, 'index.ts')].find((f) => existsSync(f) && statSync(f).isFile());
+  return found ?? null;
+}
+
+/**
+ * What the bundle is built from: the package's files, and the driver modules it imports (lib/addresses.ts takes
+ * the driver's IP rules from driver/src) with whatever those import in turn.
+ */
+function bundleSources() {
+  const own = walk(pkgDir).filter((f) => !f.includes('/node_modules/') && !f.includes('/.shell/'));
+  const importsOf = (file) =>
+    [...readFileSync(file, 'utf8').matchAll(/\bfrom\s+'(\.{1,2}\/[^']+)'/g)]
+      .map((m) => resolveImport(file, m[1]))
+      .filter((f) => f !== null);
+  const outside = new Set();
+  const queue = own.filter((f) => /\.(ts|vue)$/.test(f)).flatMap(importsOf);
+  while (queue.length > 0) {
+    const file = queue.pop();
+    if (file.startsWith(`${pkgDir}/`) || outside.has(file)) continue;
+    outside.add(file);
+    queue.push(...importsOf(file));
+  }
+  return [...own, ...outside];
+}
+
 function sizeReport(dir) {
   const files = walk(dir);
   const total = files.reduce((n, f) => n + statSync(f).size, 0);
@@ -181,13 +209,9 @@ function test(flags) {
     fail(`the browser test needs Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   }
   run(process.execPath, [join(ext, 'test', 'browser', 'run.mjs')]);
-  // The host test loads the built bundle: build it when it is missing or older than the package's sources.
+  // The host test loads the built bundle: build it when it is missing or older than what it is built from.
   const bundle = join(distDir(), `${PKG}-${pkgJson().version}.umd.min.js`);
-  const newest = Math.max(
-    ...walk(pkgDir)
-      .filter((f) => !f.includes('/node_modules/') && !f.includes('/.shell/'))
-      .map((f) => statSync(f).mtimeMs),
-  );
+  const newest = Math.max(...bundleSources().map((f) => statSync(f).mtimeMs));
   if (!existsSync(bundle) || statSync(bundle).mtimeMs < newest) buildBundle();
   run(process.execPath, [join(ext, 'test', 'host', 'run.mjs')]);
 }

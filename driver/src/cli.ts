@@ -1,22 +1,12 @@
 // The executable outside plugin mode: a small command table. rancher-machine never gets here (it always sets
 // MACHINE_PLUGIN_TOKEN=42); people and tooling do. Heavy modules load only for the command that needs them.
 // Exit codes: 0 done, 1 the command failed, 2 bad arguments (as with most Unix tools).
+import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './command';
+import { DEFAULT_ENDPOINT } from './hcloud/endpoint';
 import { PLUGIN_NOTICE } from './plugin/notice';
 import { COMMIT, VERSION } from './version';
 
 export const BINARY_NAME = 'docker-machine-driver-hetzner';
-
-/** A command line the command cannot run: printed with a pointer to the usage, exit code 2. */
-export class UsageError extends Error {}
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 export interface CliCommand {
   /** One line for `help`. */
@@ -100,7 +90,7 @@ ${lines.join('\n')}
 Environment:
   MACHINE_PLUGIN_TOKEN=42        plugin mode: how rancher-machine starts the driver (arguments are then ignored)
   HETZNER_API_TOKEN              the project API token (read & write); in Rancher, the cloud credential
-  HETZNER_API_ENDPOINT           API base URL (default https://api.hetzner.cloud/v1); https, or http to loopback
+  HETZNER_API_ENDPOINT           API base URL (default ${DEFAULT_ENDPOINT}); https, or http to loopback
                                  only; in Rancher, the cloud credential's optional apiEndpoint field
   HETZNER_GRPC_SECRET            shared secret that grpc callers must send (required off loopback)
   HETZNER_DRIVER_POLL_MS         shorter polling intervals, for the mock API (tests, demo)

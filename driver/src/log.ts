@@ -1,7 +1,17 @@
-// Plugin-mode logging. rancher-machine shows the plugin's stdout lines at INFO and its stderr lines only with
+// Logging: the Logger every layer writes to, and its plugin-mode implementation. rancher-machine shows the plugin's stdout lines at INFO and its stderr lines only with
 // --debug, and reads both with a bufio.Scanner that stops for good at a 64 KiB line: after that nobody drains the
 // pipe and, since Node writes to pipes synchronously, the whole process would freeze. So every line is capped here.
-import type { Logger } from './driver/interface';
+
+/**
+ * Where driver output goes. In plugin mode `info`/`warn` are user-facing lines on stdout (rancher-machine shows them
+ * at INFO) and `debug`/`error` go to stderr. Implementations cap each line below 64 KiB.
+ */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+  error(message: string): void;
+}
 
 /** Longest line (in UTF-8 bytes, newline excluded) this module writes; well below bufio.Scanner's 64 KiB. */
 export const MAX_LINE_BYTES = 16 * 1024;

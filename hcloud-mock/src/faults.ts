@@ -1,5 +1,5 @@
 import type { ActionError } from './actions';
-import type { ConcurrentSetRulesMode } from './state';
+import type { ConcurrentSetRulesMode } from './records';
 import { createPrng, isPlainObject } from './util';
 
 export type ErrorEffect = {

@@ -21,9 +21,6 @@ export { FaultRegistry, presets, ruleFromJson } from './faults';
 export type { Labels, SelectorTerm } from './labels';
 export { matchSelector, parseSelector, validateLabels } from './labels';
 export { TokenBucket } from './ratelimit';
-export { listEndpoints } from './routes';
-export type { HeldRequest, MockOptions, MockServer, MockStats, RequestLogEntry } from './server';
-export { startMock } from './server';
 export type {
   AppliedTo,
   ConcurrentSetRulesMode,
@@ -38,6 +35,9 @@ export type {
   ServerStatus,
   SshKeyRecord,
   VolumeRecord,
-} from './state';
+} from './records';
+export { listEndpoints } from './routes';
+export type { HeldRequest, MockOptions, MockServer, MockStats, RequestLogEntry } from './server';
+export { startMock } from './server';
 export { MockState } from './state';
 export { ApiError, createPrng, sshFingerprint } from './util';

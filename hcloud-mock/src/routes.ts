@@ -2,6 +2,7 @@ import { matchSelector, parseSelector } from './labels';
 import * as fw from './ops/firewalls';
 import * as nets from './ops/networks';
 import * as res from './ops/resources';
+import { serverAction } from './ops/server-actions';
 import * as srv from './ops/servers';
 import * as vol from './ops/volumes';
 import type { MockState } from './state';
@@ -268,7 +269,7 @@ for (const name of [
   'change_protection',
 ]) {
   route('POST', `/servers/{id}/actions/${name}`, (ctx) =>
-    created(srv.serverAction(ctx.state, idParam(ctx), name, ctx.body)),
+    created(serverAction(ctx.state, idParam(ctx), name, ctx.body)),
   );
 }
 

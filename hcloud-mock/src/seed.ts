@@ -1,6 +1,30 @@
-import { snapshotImage } from './catalog';
-import type { MockState } from './state';
+import { type Image, type Location, snapshotImage } from './catalog';
+import type { Labels } from './labels';
+import type {
+  FirewallRecord,
+  NetworkRecord,
+  PlacementGroupRecord,
+  PrimaryIpRecord,
+  ServerRecord,
+  SshKeyRecord,
+  VolumeRecord,
+} from './records';
 import { isoNow, sshFingerprint } from './util';
+
+/** What the seed fills in: the mock's state (MockState has all of it), named here so that seed.ts needs no state.ts. */
+export interface SeedTarget {
+  readonly images: Map<number, Image>;
+  readonly sshKeys: Map<number, SshKeyRecord>;
+  readonly networks: Map<number, NetworkRecord>;
+  readonly placementGroups: Map<number, PlacementGroupRecord>;
+  readonly firewalls: Map<number, FirewallRecord>;
+  readonly volumes: Map<number, VolumeRecord>;
+  nextId(): number;
+  macAddress(): string;
+  locationByRef(ref: unknown): Location | undefined;
+  addServer(init: { name: string; serverType?: string; location?: string; labels?: Labels }): ServerRecord;
+  createPrimaryIp(type: 'ipv4' | 'ipv6', locationId: number, opts?: Partial<PrimaryIpRecord>): PrimaryIpRecord;
+}
 
 // A deterministic, valid ed25519 public key blob (type string + 32 key bytes) so the fingerprint is real MD5.
 function demoPublicKey(): string {
@@ -12,7 +36,7 @@ function demoPublicKey(): string {
 }
 
 /** Pre-existing project resources, so lists are not empty and clients meet realistic neighbours. */
-export function seedUserResources(state: MockState): void {
+export function seedUserResources(state: SeedTarget): void {
   const x86 = [...state.images.values()].find((i) => i.name === 'ubuntu-24.04' && i.architecture === 'x86')!;
   const snap1 = snapshotImage(state.nextId(), {
     description: 'rancher-node-base x86',

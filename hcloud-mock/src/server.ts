@@ -2,18 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ActionOverride } from './actions';
-import {
-  type ApplyThenEffect,
-  type BareEffect,
-  type ErrorEffect,
-  type FaultEffect,
-  FaultRegistry,
-  type FaultRule,
-  ruleFromJson,
-} from './faults';
+import { handleControl } from './control';
+import { type ApplyThenEffect, type BareEffect, type ErrorEffect, type FaultEffect, FaultRegistry } from './faults';
+import { errorReply, queryObject, type Reply, readBody, send } from './http';
 import { type RateLimitSnapshot, TokenBucket } from './ratelimit';
+import type { ConcurrentSetRulesMode } from './records';
 import { type HandlerResult, matchRoute } from './routes';
-import { type ConcurrentSetRulesMode, MockState } from './state';
+import { MockState } from './state';
 import { ApiError, isPlainObject } from './util';
 
 export interface MockOptions {
@@ -91,48 +86,11 @@ export interface MockServer {
   stop(): Promise<void>;
 }
 
-interface Reply {
-  status: number;
-  body?: unknown;
-  raw?: string;
-  headers?: Record<string, string>;
-}
-
-const JSON_TYPE = 'application/json';
 const MAX_LOG = 50_000;
-
-const CORS_HEADERS: Record<string, string> = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
-  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Accept',
-  'Access-Control-Expose-Headers': 'RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, X-Correlation-Id, Link',
-};
-
-function errorReply(err: ApiError): Reply {
-  return {
-    status: err.status,
-    body: { error: { code: err.code, message: err.message, details: err.details ?? null } },
-  };
-}
 
 function redact(body: unknown): unknown {
   if (!isPlainObject(body) || typeof body.user_data !== 'string') return body;
   return { ...body, user_data: `[redacted ${Buffer.byteLength(body.user_data)} bytes]` };
-}
-
-function queryObject(q: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const key of new Set(q.keys())) {
-    const all = q.getAll(key);
-    out[key] = all.length === 1 ? all[0]! : all;
-  }
-  return out;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function startMock(options: MockOptions = {}): Promise<MockServer> {
@@ -185,21 +143,6 @@ export async function startMock(options: MockOptions = {}): Promise<MockServer> 
       'RateLimit-Remaining': String(rate.remaining),
       'RateLimit-Reset': String(rate.reset),
     };
-  }
-
-  function send(res: ServerResponse, reply: Reply, base: Record<string, string>): void {
-    if (res.destroyed) return;
-    const headers: Record<string, string> = { ...CORS_HEADERS, ...base, ...(reply.headers ?? {}) };
-    let payload = '';
-    if (reply.raw !== undefined) {
-      payload = reply.raw;
-      headers['Content-Type'] = 'text/plain; charset=utf-8';
-    } else if (reply.body !== undefined) {
-      payload = JSON.stringify(reply.body);
-      headers['Content-Type'] = JSON_TYPE;
-    }
-    res.writeHead(reply.status, headers);
-    res.end(payload);
   }
 
   /**
@@ -384,58 +327,6 @@ export async function startMock(options: MockOptions = {}): Promise<MockServer> 
     }
   }
 
-  async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const method = req.method ?? 'GET';
-    const path = url.pathname.slice('/__mock'.length);
-    const raw = await readBody(req);
-    const json = (status: number, body?: unknown) => send(res, { status, body }, {});
-    let body: unknown;
-    try {
-      body = raw.trim() === '' ? {} : JSON.parse(raw);
-    } catch {
-      return json(400, { error: { code: 'json_error', message: 'request body is not valid JSON' } });
-    }
-    const b = isPlainObject(body) ? body : {};
-    try {
-      if (method === 'POST' && path === '/faults') {
-        if (typeof b.concurrentSetRules === 'string') {
-          faults.setConcurrentSetRules(b.concurrentSetRules as ConcurrentSetRulesMode);
-          return json(200, { concurrentSetRules: state.concurrentSetRules });
-        }
-        if (isPlainObject(b.chaos)) return json(201, { id: faults.chaos(b.chaos as never) });
-        return json(201, { id: faults.add(ruleFromJson(b)) });
-      }
-      if (method === 'GET' && path === '/faults') {
-        return json(200, {
-          faults: faults.list().map((f) => ({ ...f, rule: serializableRule(f.rule) })),
-          concurrentSetRules: state.concurrentSetRules,
-        });
-      }
-      if (method === 'DELETE' && path === '/faults') {
-        faults.clear();
-        return json(204);
-      }
-      const fm = /^\/faults\/(\d+)$/.exec(path);
-      if (method === 'DELETE' && fm) return json(faults.remove(Number(fm[1])) ? 204 : 404);
-      if (method === 'GET' && path === '/requests') return json(200, { requests });
-      if (method === 'GET' && path === '/stats') return json(200, statsNow());
-      if (method === 'GET' && path === '/state') return json(200, state.snapshot());
-      if (method === 'POST' && path === '/reset') {
-        resetAll();
-        return json(204);
-      }
-      const am = /^\/actions\/(\d+)\/complete$/.exec(path);
-      if (method === 'POST' && am) {
-        const error = isPlainObject(b.error) ? (b.error as { code: string; message: string }) : null;
-        return json(200, { action: state.completeAction(Number(am[1]), { error }) });
-      }
-      return json(404, { error: { code: 'not_found', message: `no control endpoint ${method} ${url.pathname}` } });
-    } catch (err) {
-      if (err instanceof ApiError) return send(res, errorReply(err), {});
-      return json(400, { error: { code: 'invalid_input', message: (err as Error).message } });
-    }
-  }
-
   function statsNow(): MockStats {
     return structuredClone(stats);
   }
@@ -466,7 +357,7 @@ export async function startMock(options: MockOptions = {}): Promise<MockServer> 
       return;
     }
     const handler = url.pathname.startsWith('/__mock/')
-      ? handleControl(req, res, url)
+      ? handleControl({ state, faults, requests, stats: statsNow, reset: resetAll }, req, res, url)
       : url.pathname === '/v1' || url.pathname.startsWith('/v1/')
         ? handleApi(req, res, url)
         : Promise.resolve(send(res, errorReply(new ApiError(404, 'not_found', 'the API lives under /v1')), {}));
@@ -527,19 +418,4 @@ function describe(effect: FaultEffect): string {
   if ('applyThen' in effect) return `applyThen(${describe(effect.applyThen)})`;
   if ('actionFail' in effect) return `actionFail ${effect.actionFail.code}`;
   return `actionDuration ${effect.actionDurationMs}ms`;
-}
-
-function serializableRule(rule: FaultRule): unknown {
-  const path = rule.match?.path;
-  return {
-    ...rule,
-    match: rule.match
-      ? {
-          ...rule.match,
-          // RegExp#source escapes slashes; show the pattern as it was written.
-          path: path instanceof RegExp ? path.source.replaceAll('\\/', '/') : path,
-          body: undefined,
-        }
-      : undefined,
-  };
 }

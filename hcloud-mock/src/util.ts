@@ -58,6 +58,7 @@ export function isoNow(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }
 
+// The mock's own address parsing, apart from the driver's driver/src/ip.ts on purpose (it plays the API).
 export function parseIpv4(ip: string): number | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
   if (!m) return null;

@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HetznerDriver } from '../../driver/src/driver';
-import type { FlagValue, Logger } from '../../driver/src/driver/interface';
+import type { FlagValue } from '../../driver/src/driver/interface';
+import type { Logger } from '../../driver/src/log';
 import { DEFAULT_DURATIONS, type MockServer, type RequestLogEntry, startMock } from '../../hcloud-mock/src/index';
 
 const TOKEN = 'api-budget-token-0123';

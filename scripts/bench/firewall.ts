@@ -6,16 +6,17 @@
 //
 //   npx tsx scripts/bench/firewall.ts [--n 5,20,50] [--mode lastWins|conflict|locked] [--spread-ms 0]
 
-import type { Logger } from '../../driver/src/driver/interface';
-import { clusterIdLabelValue, prepareClusterFirewall, registerNode } from '../../driver/src/firewall';
+import { prepareClusterFirewall, registerNode } from '../../driver/src/firewall';
 import { normaliseCidrList } from '../../driver/src/firewall/cidr';
 import { nodeSources } from '../../driver/src/firewall/desired';
-import { clusterLabels, labelSelector } from '../../driver/src/firewall/labels';
+import { clusterLabels } from '../../driver/src/firewall/labels';
 import { backoffDelay, DEFAULT_RECONCILE_OPTIONS } from '../../driver/src/firewall/reconcile';
 import { INTERNAL_RULES, internalRule, internalSources, isInternalRule } from '../../driver/src/firewall/rules';
 import { HcloudClient, isHcloudError } from '../../driver/src/hcloud';
 import type { FirewallRuleRequest } from '../../driver/src/hcloud/resources/firewall';
 import type { Server } from '../../driver/src/hcloud/resources/server';
+import { labelSelector, toLabelValue } from '../../driver/src/labels';
+import type { Logger } from '../../driver/src/log';
 import { type MockServer, startMock } from '../../hcloud-mock/src/index';
 
 type Mode = 'lastWins' | 'conflict' | 'locked';
@@ -43,7 +44,7 @@ async function createServer(
     server_type: 'cx23',
     image: 'ubuntu-24.04',
     location: 'fsn1',
-    labels: { ...prepared.serverLabels, ...clusterLabels(clusterId), machine: clusterIdLabelValue(name) },
+    labels: { ...prepared.serverLabels, ...clusterLabels(clusterId), machine: toLabelValue(name) },
     ...(prepared.firewallIds.length ? { firewalls: prepared.firewallIds.map((firewall) => ({ firewall })) } : {}),
   });
   await c.actions.waitFor([r.action, ...r.next_actions]);

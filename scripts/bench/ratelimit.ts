@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HetznerDriver } from '../../driver/src/driver';
-import type { FlagValue, Logger } from '../../driver/src/driver/interface';
+import type { FlagValue } from '../../driver/src/driver/interface';
+import type { Logger } from '../../driver/src/log';
 import { startMock } from '../../hcloud-mock/src/index';
 
 const TOKEN = 'ratelimit-bench-token';

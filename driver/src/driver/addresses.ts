@@ -2,11 +2,11 @@
 // asked for, else public IPv4, else the first host (::1) of the server's public IPv6 /64 (Hetzner assigns a
 // network, not an address). PrivateIPAddress, the node's internal address for Rancher's planner: the server's IP in
 // its private network whenever it has one, so cluster traffic runs there even when Rancher connects publicly.
-import { formatIPv6, maskGroups, parseIPv6 } from '../firewall/cidr';
+import { formatIpv6, maskGroups, parseIpv6 } from '../ip';
 
 /** An IPv6 address in hex-and-colon notation only, as the API writes them (never with an IPv4 tail), or null. */
 export function parseHexIPv6(addr: string): number[] | null {
-  return /^[0-9a-fA-F:]+$/.test(addr) ? parseIPv6(addr) : null;
+  return /^[0-9a-fA-F:]+$/.test(addr) ? parseIpv6(addr) : null;
 }
 
 /** `2001:db8:1:2::/64` → `2001:db8:1:2::1`. */
@@ -20,7 +20,7 @@ export function firstHostOf(ipv6Network: string): string {
   // Clear the host bits, then set the lowest one.
   const host = maskGroups(groups, prefixLen, 16);
   host[7] = host[7]! | 1;
-  return formatIPv6(host);
+  return formatIpv6(host);
 }
 
 export interface ServerAddresses {

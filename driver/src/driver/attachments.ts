@@ -9,9 +9,9 @@ import {
   type ServerCreateRequest,
   type Volume,
 } from '../hcloud';
+import type { Logger } from '../log';
 import { parseHexIPv6 } from './addresses';
 import { FLAG, type FlagSettings } from './flags';
-import type { Logger } from './interface';
 import { belongsTo } from './labels';
 import { byIdOrName } from './plan';
 import type { Problem } from './validate';

@@ -5,8 +5,8 @@
 // checks every pair it may try; pairs the catalogue says can never work are dropped with a warning up front.
 import type { HcloudClient, Image, Location, ServerCreateRequest, ServerType } from '../hcloud';
 import { isHcloudError } from '../hcloud';
+import type { Logger } from '../log';
 import { FLAG, type FlagSettings } from './flags';
-import type { Logger } from './interface';
 import type { SpreadPlacement } from './placement';
 import { type CreatePlan, type PlanLocation, planCreate } from './plan';
 import type { Problem } from './validate';

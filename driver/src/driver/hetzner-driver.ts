@@ -3,13 +3,7 @@
 // made here is labelled, Create rolls back what it made, and Remove finds leftovers by label as well as by ID.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  type ClusterFirewallContext,
-  deregisterNode,
-  FIREWALL_SELECTOR_LABEL,
-  prepareClusterFirewall,
-  registerNode,
-} from '../firewall';
+import { type ClusterFirewallContext, deregisterNode, prepareClusterFirewall, registerNode } from '../firewall';
 import {
   type Action,
   ActionError,
@@ -18,12 +12,15 @@ import {
   endpointFromEnv,
   HcloudClient,
   type HcloudClientOptions,
+  type HcloudErrorCode,
   isHcloudError,
   type Server,
   type ServerCreateRequest,
   type SshKey,
   sameEndpoint,
 } from '../hcloud';
+import { CLUSTER_KEY, FIREWALL_SELECTOR_KEY } from '../labels';
+import type { Logger } from '../log';
 import { generateEd25519KeyPair, type KeyPair, writeKeyPair } from '../ssh/keys';
 import { machineAddresses } from './addresses';
 import { applyAttachments, keepPrimaryIps } from './attachments';
@@ -48,11 +45,10 @@ import {
   readFlagFromEnv,
   readFlags,
 } from './flags';
-import type { CreateFlag, Driver, DriverOptions, Logger } from './interface';
+import type { CreateFlag, Driver, DriverOptions } from './interface';
 import { MachineState } from './interface';
 import {
   belongsTo,
-  CLUSTER_KEY,
   isOwnedBy,
   machineSelector,
   ownershipLabels,
@@ -738,7 +734,7 @@ export class HetznerDriver implements Driver {
 
   /** Calls `fn` up to `attempts` times while it fails with one of `codes`, waiting linearly longer each time. */
   private async retryOn<T>(
-    codes: string[],
+    codes: HcloudErrorCode[],
     attempts: number,
     what: string,
     verb: string,
@@ -912,7 +908,7 @@ export class HetznerDriver implements Driver {
           ...this.clientOptions,
           token,
           endpoint,
-          logger: this.logger,
+          debug: (line) => this.logger.debug(line),
         }),
       };
     }
@@ -952,7 +948,7 @@ export class HetznerDriver implements Driver {
       client,
       logger: this.logger,
       clusterId: cluster,
-      createFirewall: server.labels[FIREWALL_SELECTOR_LABEL] === cluster,
+      createFirewall: server.labels[FIREWALL_SELECTOR_KEY] === cluster,
       autoCreateRules: false,
       machineName: name,
       extraFirewallIds: [],

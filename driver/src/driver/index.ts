@@ -1,6 +1,7 @@
 // The Hetzner machine driver, as the transports (plugin/, grpc/) load it.
+import type { Logger } from '../log';
 import { HetznerDriver, type HetznerDriverOptions } from './hetzner-driver';
-import type { Driver, Logger } from './interface';
+import type { Driver } from './interface';
 
 export { createFlags, FLAG } from './flags';
 export { DEFAULT_TIMEOUTS, type DriverTimeouts, HetznerDriver, type HetznerDriverOptions } from './hetzner-driver';

@@ -55,14 +55,3 @@ export interface Driver {
   restart(): Promise<void>;
   kill(): Promise<void>;
 }
-
-/**
- * Where driver output goes. In plugin mode `info`/`warn` are user-facing lines on stdout (rancher-machine shows them
- * at INFO) and `debug`/`error` go to stderr. Implementations cap each line below 64 KiB.
- */
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  debug(message: string): void;
-  error(message: string): void;
-}

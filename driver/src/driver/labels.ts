@@ -1,59 +1,16 @@
 // Labels are the state: every resource this driver creates carries managed-by, machine (and cluster) labels, so
 // Remove and Create's rollback find them even when rancher-machine never saved a server ID.
+import { describeOwner } from '../firewall';
 import {
-  CLUSTER_LABEL,
-  clusterIdLabelValue,
-  describeOwner,
-  FIREWALL_SELECTOR_LABEL,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-} from '../firewall';
-
-// The same keys the shared firewall finds the cluster's nodes by: one definition, so the two can never drift apart.
-export { MANAGED_BY_VALUE };
-export const MANAGED_BY_KEY = MANAGED_BY_LABEL;
-export const MACHINE_KEY = 'machine';
-export const CLUSTER_KEY = CLUSTER_LABEL;
-/** The marker that says "the driver made this placement group and may delete it"; user-made groups never carry it. */
-export const AUTO_PLACEMENT_KEY = 'auto-placement';
-
-/**
- * Every key the driver writes for its own bookkeeping. Ownership, firewall membership and clean-up are decided by
- * these labels, so a user label (`hetzner-server-labels`) may not set any of them: otherwise a server could claim
- * another machine's or cluster's identity, or pull itself under a cluster's firewall selector.
- */
-export const RESERVED_KEYS: ReadonlySet<string> = new Set([
-  MANAGED_BY_KEY,
-  MACHINE_KEY,
   CLUSTER_KEY,
-  FIREWALL_SELECTOR_LABEL,
-  AUTO_PLACEMENT_KEY,
-]);
-
-const VALUE_RE = /^(|[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])$/;
-const KEY_NAME_RE = /^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?$/;
-const KEY_PREFIX_RE = /^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,251}[a-zA-Z0-9])?$/;
-
-export function isValidLabelValue(v: string): boolean {
-  return VALUE_RE.test(v);
-}
-
-export function isValidLabelKey(k: string): boolean {
-  const slash = k.lastIndexOf('/');
-  if (slash < 0) return KEY_NAME_RE.test(k);
-  const prefix = k.slice(0, slash);
-  if (prefix === 'hetzner.cloud' || prefix.endsWith('.hetzner.cloud')) return false;
-  return KEY_PREFIX_RE.test(prefix) && KEY_NAME_RE.test(k.slice(slash + 1));
-}
-
-/**
- * Makes any string a valid label value: valid values pass unchanged (so selectors stay readable), anything else is
- * cleaned and suffixed with a hash of the original. The same function the shared firewall uses for cluster ids, so
- * both sides agree on the `cluster` label.
- */
-export function toLabelValue(raw: string): string {
-  return clusterIdLabelValue(raw);
-}
+  isValidLabelKey,
+  isValidLabelValue,
+  MACHINE_KEY,
+  MANAGED_BY_KEY,
+  MANAGED_BY_VALUE,
+  RESERVED_KEYS,
+  toLabelValue,
+} from '../labels';
 
 /** The labels that identify a machine's resources: enough to find them again and to prove we made them. */
 export function ownershipLabels(machineName: string, clusterId: string): Record<string, string> {

@@ -1,10 +1,10 @@
 // Private networks with a chosen subnet or a fixed IP: `hetzner-networks` entries `<network>:<ip-range>` and
 // `<network>:<ip>`. POST /servers takes network IDs only, so such networks are attached after the server is made
 // (while it is still off, so the interface is there at first boot) with attach_to_network's `ip_range` / `ip`.
-import { parseIPv4 } from '../firewall/cidr';
 import type { HcloudClient, Network, NetworkSubnet, Server } from '../hcloud';
+import { formatIpv4, parseIpv4, parseIpv4Cidr, rangeContains, rangeWithin } from '../ip';
+import type { Logger } from '../log';
 import { FLAG } from './flags';
-import type { Logger } from './interface';
 
 /** One `hetzner-networks` entry: the network's ID or name, and optionally where in it the server goes. */
 export interface NetworkEntry {
@@ -22,41 +22,6 @@ export interface NetworkAttachment {
   networkName: string;
   ipRange?: string;
   ip?: string;
-}
-
-interface V4Range {
-  base: number;
-  prefix: number;
-  size: number;
-}
-
-/** A dotted-quad IPv4 as one unsigned number, so ranges are plain arithmetic. */
-export function parseIpv4(text: string): number | null {
-  return parseIPv4(text)?.reduce((n, b) => n * 256 + b, 0) ?? null;
-}
-
-export function formatIpv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-/** `10.0.1.0/24` → its range; null for anything else, including host bits set (`10.0.1.5/24`). */
-export function parseIpv4Cidr(text: string): V4Range | null {
-  const [addr = '', len, ...rest] = text.split('/');
-  if (len === undefined || rest.length > 0 || !/^\d{1,2}$/.test(len)) return null;
-  const prefix = Number(len);
-  const base = parseIpv4(addr);
-  if (base === null || prefix > 32) return null;
-  const size = 2 ** (32 - prefix);
-  if (base % size !== 0) return null;
-  return { base, prefix, size };
-}
-
-function within(inner: V4Range, outer: V4Range): boolean {
-  return inner.base >= outer.base && inner.base + inner.size <= outer.base + outer.size;
-}
-
-function contains(r: V4Range, ip: number): boolean {
-  return ip >= r.base && ip < r.base + r.size;
 }
 
 /**
@@ -131,13 +96,13 @@ export async function checkNetworkPins(input: {
     const fail = (message: string) => input.error(FLAG.networks, message);
     if (e.ipRange) {
       const want = parseIpv4Cidr(e.ipRange)!;
-      if (netRange && !within(want, netRange)) {
+      if (netRange && !rangeWithin(want, netRange)) {
         fail(`${e.ipRange} is outside network "${net.name}" (${net.ip_range}): pick a subnet of ${net.ip_range}`);
         return;
       }
       const holder = subnets.find((s) => {
         const r = parseIpv4Cidr(s.ip_range);
-        return r !== null && within(want, r);
+        return r !== null && rangeWithin(want, r);
       });
       if (!holder) {
         fail(
@@ -157,13 +122,13 @@ export async function checkNetworkPins(input: {
       return;
     }
     const ip = parseIpv4(e.ip!)!;
-    if (netRange && !contains(netRange, ip)) {
+    if (netRange && !rangeContains(netRange, ip)) {
       fail(`${e.ip} is outside network "${net.name}" (${net.ip_range}): pick an IP inside it`);
       return;
     }
     const holder = subnets.find((s) => {
       const r = parseIpv4Cidr(s.ip_range);
-      return r !== null && contains(r, ip);
+      return r !== null && rangeContains(r, ip);
     });
     if (!holder) {
       fail(

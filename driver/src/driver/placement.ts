@@ -5,16 +5,22 @@
 // `placement_error` recount the group instead of trusting an earlier list.
 import type { HcloudClient, PlacementGroup } from '../hcloud';
 import { isHcloudError } from '../hcloud';
+import {
+  AUTO_PLACEMENT_KEY,
+  CLUSTER_KEY,
+  MACHINE_KEY,
+  MANAGED_BY_KEY,
+  MANAGED_BY_VALUE,
+  POOL_KEY,
+  toLabelValue,
+} from '../labels';
+import type { Logger } from '../log';
 import { FLAG, type FlagSettings } from './flags';
-import type { Logger } from './interface';
-import { AUTO_PLACEMENT_KEY, CLUSTER_KEY, MACHINE_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, toLabelValue } from './labels';
 import { poolName } from './rdns';
 import type { Problem } from './validate';
 
 /** Hetzner's limit of servers in one spread placement group. */
 export const SPREAD_GROUP_LIMIT = 10;
-export const POOL_KEY = 'pool';
-export { AUTO_PLACEMENT_KEY };
 export const AUTO_PLACEMENT_VALUE = 'spread';
 
 const NAME_PREFIX_MAX = 48;

@@ -3,16 +3,14 @@
 // Failing to set it fails Create (and so rolls the server back): the cluster's creator asked for those names, and
 // a node that silently lacks them breaks whatever relies on them (mail, TLS checks, audits) much later.
 import type { HcloudClient, Server } from '../hcloud';
+import { POOL_KEY } from '../labels';
+import type { Logger } from '../log';
 import { firstHostOf } from './addresses';
 import { FLAG } from './flags';
-import type { Logger } from './interface';
 
 export const RDNS_PLACEHOLDERS = ['machine', 'cluster', 'pool'] as const;
 export type RdnsPlaceholder = (typeof RDNS_PLACEHOLDERS)[number];
 export type RdnsValues = Record<RdnsPlaceholder, string>;
-
-/** The label in `hetzner-server-labels` that names the pool when the machine name does not show it. */
-export const POOL_LABEL = 'pool';
 
 /**
  * Rancher names a pool's machines `<cluster>-<pool>-<machineset hash>-<5 random>`: the pool is what is left after
@@ -32,7 +30,7 @@ export function poolFromMachineName(machineName: string, clusterId: string): str
 export function poolName(machineName: string, clusterId: string, serverLabels: readonly string[]): string {
   for (const entry of serverLabels) {
     const eq = entry.indexOf('=');
-    if (eq > 0 && entry.slice(0, eq).trim() === POOL_LABEL) return entry.slice(eq + 1).trim();
+    if (eq > 0 && entry.slice(0, eq).trim() === POOL_KEY) return entry.slice(eq + 1).trim();
   }
   return poolFromMachineName(machineName, clusterId);
 }
@@ -61,7 +59,7 @@ export function renderRdnsTemplate(template: string, values: RdnsValues): string
   if (empty.includes('pool')) {
     throw new Error(
       `uses {{ pool }}, but the machine name "${values.machine}" does not show a pool (Rancher names pool machines ` +
-        `<cluster>-<pool>-<hash>-<suffix>): add the label ${POOL_LABEL}=<name> to --hetzner-server-labels`,
+        `<cluster>-<pool>-<hash>-<suffix>): add the label ${POOL_KEY}=<name> to --hetzner-server-labels`,
     );
   }
   if (out.includes('{') || out.includes('}')) {

@@ -1,13 +1,14 @@
 // The slice of the Hetzner client the firewall reconciler uses. Declared structurally so the reconciler can be
 // tested against the mock with any client that has these methods (HcloudClient satisfies it).
-import type { Action, WaitOptions } from '../hcloud/resources/action';
-import type { ListQuery } from '../hcloud/resources/common';
 import type {
+  Action,
   Firewall,
   FirewallCreateRequest,
   FirewallResource,
   FirewallRuleRequest,
-} from '../hcloud/resources/firewall';
+  ListQuery,
+  WaitOptions,
+} from '../hcloud';
 
 /** What the reconciler reads from a server: identity, status, labels and public addresses. */
 export interface ServerLike {

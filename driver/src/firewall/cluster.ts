@@ -1,20 +1,11 @@
 // The three lifecycle steps behind index.ts: find-or-create before the server exists, register once it runs,
 // deregister (and delete the firewall when the last create-firewall node is gone) after it is deleted.
-import { isHcloudError } from '../hcloud/errors';
-import type { Firewall, FirewallResource } from '../hcloud/resources/firewall';
+import { type Firewall, type FirewallResource, isHcloudError } from '../hcloud';
+import { CLUSTER_KEY, FIREWALL_SELECTOR_KEY, labelSelector, MACHINE_KEY, toLabelValue } from '../labels';
 import type { FirewallApiClient, ServerLike } from './api';
+import type { ClusterFirewallContext } from './context';
 import { FirewallLimitError, type NodeChange, nodeSources } from './desired';
-import type { ClusterFirewallContext } from './index';
-import {
-  CLUSTER_LABEL,
-  clusterIdLabelValue,
-  clusterLabels,
-  defaultFirewallName,
-  FIREWALL_SELECTOR_LABEL,
-  isClusterFirewall,
-  labelSelector,
-  matchesSelector,
-} from './labels';
+import { clusterLabels, defaultFirewallName, isClusterFirewall, matchesSelector } from './labels';
 import { ForeignFirewallError, ownedOrRefused } from './ownership';
 import {
   backoffDelay,
@@ -46,12 +37,12 @@ function takePrepared(ctx: ClusterFirewallContext): Firewall | null {
 }
 
 function selectorLabelValue(ctx: ClusterFirewallContext): string {
-  return clusterIdLabelValue(ctx.clusterId);
+  return toLabelValue(ctx.clusterId);
 }
 
 /** The label selector by which the shared firewall reaches (only) create-firewall nodes. */
 export function firewallSelector(ctx: ClusterFirewallContext): string {
-  return `${FIREWALL_SELECTOR_LABEL}=${selectorLabelValue(ctx)}`;
+  return `${FIREWALL_SELECTOR_KEY}=${selectorLabelValue(ctx)}`;
 }
 
 /** The label selector of all the cluster's nodes: ground truth for the internal rules. */
@@ -95,7 +86,7 @@ function pickFirewall(ctx: ClusterFirewallContext, all: readonly Firewall[]): Fi
   const matches = all.filter((f) => isClusterFirewall(f.labels, ctx.clusterId)).sort((a, b) => a.id - b.id);
   if (matches.length > 1) {
     ctx.logger.warn(
-      `found ${matches.length} firewalls labelled for cluster ${wanted[CLUSTER_LABEL]} ` +
+      `found ${matches.length} firewalls labelled for cluster ${wanted[CLUSTER_KEY]} ` +
         `(${matches.map((f) => `${f.name} #${f.id}`).join(', ')}); using the oldest, #${matches[0]!.id}`,
     );
   }
@@ -154,7 +145,7 @@ async function ensureSelector(ctx: ClusterFirewallContext, fw: Firewall): Promis
 
 /** The labels the new server will carry besides the selector label: the caller's, else the cluster's defaults. */
 function plannedServerLabels(ctx: ClusterFirewallContext): Readonly<Record<string, string>> {
-  return ctx.serverLabels ?? { ...clusterLabels(ctx.clusterId), machine: clusterIdLabelValue(ctx.machineName) };
+  return ctx.serverLabels ?? { ...clusterLabels(ctx.clusterId), [MACHINE_KEY]: toLabelValue(ctx.machineName) };
 }
 
 /** Hetzner allows 5 firewalls per server, counting label-selector firewalls that match its labels. */
@@ -199,7 +190,7 @@ export async function prepare(
     return { firewallIds: [], serverLabels: {} };
   }
   requireClusterId(ctx);
-  const serverLabels = { [FIREWALL_SELECTOR_LABEL]: selectorLabelValue(ctx) };
+  const serverLabels = { [FIREWALL_SELECTOR_KEY]: selectorLabelValue(ctx) };
   const prospective = { ...plannedServerLabels(ctx), ...serverLabels };
   // One list serves both the lookup and the 5-firewalls check; checked before creating anything.
   const all = await retry(ctx, 'listing firewalls', () => ctx.client.firewalls.list());
@@ -231,7 +222,7 @@ export async function register(ctx: ClusterFirewallContext, server: ServerLike):
       ));
     if (!fw) {
       ctx.logger.info(
-        `no shared firewall found for cluster ${clusterIdLabelValue(ctx.clusterId)}; ` +
+        `no shared firewall found for cluster ${toLabelValue(ctx.clusterId)}; ` +
           `${ctx.machineName} is not registered in any firewall`,
       );
       return;
@@ -269,7 +260,7 @@ export async function deregister(ctx: ClusterFirewallContext, server: ServerLike
     return;
   }
   if (!fw) {
-    ctx.logger.debug(`no shared firewall for cluster ${clusterIdLabelValue(ctx.clusterId)}; nothing to deregister`);
+    ctx.logger.debug(`no shared firewall for cluster ${toLabelValue(ctx.clusterId)}; nothing to deregister`);
     return;
   }
   // One listing serves both the last-node check and the apply loop's first look at ground truth: create-firewall
@@ -280,7 +271,7 @@ export async function deregister(ctx: ClusterFirewallContext, server: ServerLike
   if (ctx.createFirewall) {
     const selector = selectorLabelValue(ctx);
     const remaining = servers.filter(
-      (s) => s.labels[FIREWALL_SELECTOR_LABEL] === selector && s.status !== 'deleting' && s.id !== server?.id,
+      (s) => s.labels[FIREWALL_SELECTOR_KEY] === selector && s.status !== 'deleting' && s.id !== server?.id,
     );
     if (remaining.length === 0) {
       await deleteFirewall(ctx, fw);

@@ -1,6 +1,6 @@
 // The pure heart of the reconciler: (current rules, cluster servers, this change) → desired rules. No I/O, so
 // every writer in every driver process computes the same answer from the same ground truth.
-import type { FirewallProtocol, FirewallRuleRequest } from '../hcloud/resources/firewall';
+import type { FirewallProtocol, FirewallRuleRequest } from '../hcloud';
 import type { ServerLike } from './api';
 import { canonicalCidr, IPV4_NODE_PREFIX, IPV6_NODE_PREFIX, normaliseCidrList } from './cidr';
 import {

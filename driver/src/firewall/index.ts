@@ -1,56 +1,17 @@
 // The shared cluster firewall, as the driver lifecycle sees it: three calls at three moments of a machine's life.
 // Everything below them converges from ground truth (the cluster's labelled servers), never from what a previous
 // read of the rules said, so concurrent writers in separate driver processes heal each other's lost updates.
-import type { Logger } from '../driver/interface';
-import type { FirewallApiClient, ServerLike } from './api';
+import type { ServerLike } from './api';
 import { deregister, prepare, register } from './cluster';
-import type { ReconcileOptions } from './reconcile';
-import type { Cni } from './rules';
+import type { ClusterFirewallContext } from './context';
 
 export type { FirewallApiClient, ServerLike } from './api';
+export type { ClusterFirewallContext } from './context';
 export { FirewallLimitError } from './desired';
-export {
-  CLUSTER_LABEL,
-  clusterIdLabelValue,
-  describeOwner,
-  FIREWALL_SELECTOR_LABEL,
-  isClusterFirewall,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
-} from './labels';
+export { describeOwner, isClusterFirewall } from './labels';
 export { ForeignFirewallError, foreignFirewallMessage } from './ownership';
 export type { ReconcileOptions } from './reconcile';
 export { CNIS, type Cni, parseAdminCidrs, parseCni } from './rules';
-
-export interface ClusterFirewallContext {
-  /** An HcloudClient (any object with the firewall, server and action methods used here). */
-  client: FirewallApiClient;
-  logger: Logger;
-  /** The raw cluster id from the cluster-id flag ('' when unset); normalised for labels internally. */
-  clusterId: string;
-  createFirewall: boolean;
-  firewallName?: string | undefined;
-  autoCreateRules: boolean;
-  machineName: string;
-  /**
-   * Existing firewall ids the server will get at create (the `firewalls` flag), counted against Hetzner's limit of
-   * 5 firewalls per server together with label-selector firewalls that would match the new server.
-   */
-  extraFirewallIds?: readonly number[] | undefined;
-  /** Labels the server will carry besides the selector label (for the 5-firewalls check); defaults to the cluster's. */
-  serverLabels?: Readonly<Record<string, string>> | undefined;
-  /**
-   * Optional template extras (flags with defaults that keep the design's rules): the cluster's CNI adds its
-   * node-to-node ports (`canal` default, `flannel`, `calico`, `cilium`; parse with `parseCni`), and admin CIDRs
-   * replace "anywhere" as the source of SSH and the Kubernetes API (parse with `parseAdminCidrs`).
-   */
-  cni?: Cni | undefined;
-  adminCidrs?: readonly string[] | undefined;
-  /** false leaves the public NodePort rules out of the template (default true: open from anywhere). */
-  openNodePorts?: boolean | undefined;
-  /** Test hooks: backoff, attempts, sleep, random, action timeout. */
-  reconcile?: Partial<ReconcileOptions> | undefined;
-}
 
 /**
  * Before the server exists: find-or-create the shared firewall (create-firewall mode). Returns the firewall ids to

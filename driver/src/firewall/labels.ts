@@ -1,52 +1,10 @@
-// Label values for cluster ids. Rancher cluster ids are usually valid label values (`c-m-abc123`), but the
-// cluster-id flag is free text: namespaced ids (`fleet-default/x`), colons or long names must still map to one
-// stable, valid value, the same in every driver process, because every node finds its peers by that value.
-import { createHash } from 'node:crypto';
-
-/** Hetzner's label value pattern (empty, or ≤ 63 chars of `[a-zA-Z0-9._-]` starting and ending alphanumeric). */
-export const LABEL_VALUE_PATTERN = /^(()|[a-z0-9A-Z]|([a-z0-9A-Z][a-z0-9A-Z._-]{0,61}[a-z0-9A-Z]))$/;
-
-const MAX_LABEL_VALUE = 63;
-const HASH_CHARS = 10;
-
-/** Labels every node and resource of the driver carries (set by the driver lifecycle). */
-export const MANAGED_BY_LABEL = 'managed-by';
-export const MANAGED_BY_VALUE = 'rancher-machine';
-export const CLUSTER_LABEL = 'cluster';
-/**
- * Carried only by `create-firewall` nodes: the shared firewall is applied through a label selector on this key,
- * so nodes without create-firewall never receive the firewall, and the orphan check counts exactly these nodes.
- */
-export const FIREWALL_SELECTOR_LABEL = 'rancher-firewall';
-
-/**
- * Maps a raw cluster id to a valid Hetzner label value. Valid ids are returned unchanged; anything else is
- * sanitised and suffixed with a hash of the raw id, so two different raw ids never share a value by sanitising
- * alone (`a/b` and `a:b` differ). Deterministic and pure.
- */
-export function clusterIdLabelValue(clusterId: string): string {
-  if (LABEL_VALUE_PATTERN.test(clusterId)) return clusterId;
-  const hash = createHash('sha256').update(clusterId, 'utf8').digest('hex').slice(0, HASH_CHARS);
-  const sanitised = clusterId
-    .replace(/[^a-zA-Z0-9._-]+/g, '-')
-    .replace(/^[^a-zA-Z0-9]+/, '')
-    .replace(/[^a-zA-Z0-9]+$/, '');
-  const room = MAX_LABEL_VALUE - HASH_CHARS - 1;
-  const head = sanitised.slice(0, room).replace(/[^a-zA-Z0-9]+$/, '');
-  return head ? `${head}-${hash}` : hash;
-}
-
-/** `k=v,k2=v2` with keys sorted, for `label_selector` queries. Values must already be valid label values. */
-export function labelSelector(labels: Readonly<Record<string, string>>): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',');
-}
+// How the shared firewall uses the label vocabulary (../labels.ts): the labels of a cluster's firewall, whose a
+// labelled resource is, and which label-selector firewalls would reach a server.
+import { CLUSTER_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, toLabelValue } from '../labels';
 
 /** Labels that identify the cluster's shared firewall (and, on servers, the cluster's nodes). */
 export function clusterLabels(clusterId: string): Record<string, string> {
-  return { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [CLUSTER_LABEL]: clusterIdLabelValue(clusterId) };
+  return { [MANAGED_BY_KEY]: MANAGED_BY_VALUE, [CLUSTER_KEY]: toLabelValue(clusterId) };
 }
 
 /** True when the labels prove the driver made this firewall for this cluster: the only firewall it may touch. */
@@ -54,11 +12,7 @@ export function isClusterFirewall(
   labels: Readonly<Record<string, string>> | undefined | null,
   clusterId: string,
 ): boolean {
-  return (
-    !!labels &&
-    labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE &&
-    labels[CLUSTER_LABEL] === clusterIdLabelValue(clusterId)
-  );
+  return !!labels && labels[MANAGED_BY_KEY] === MANAGED_BY_VALUE && labels[CLUSTER_KEY] === toLabelValue(clusterId);
 }
 
 const DESCRIBED_LABELS = 8;
@@ -74,21 +28,22 @@ export function describeOwner(labels: Readonly<Record<string, string>> | undefin
   const shown = keys.slice(0, DESCRIBED_LABELS).map((k) => (l[k] ? `${k}=${l[k]}` : k));
   if (keys.length > DESCRIBED_LABELS) shown.push(`… ${keys.length - DESCRIBED_LABELS} more`);
   let owner: string;
-  if (l[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) owner = 'not made by this driver';
-  else if (l[CLUSTER_LABEL]) owner = `made by this driver for cluster ${l[CLUSTER_LABEL]}`;
+  if (l[MANAGED_BY_KEY] !== MANAGED_BY_VALUE) owner = 'not made by this driver';
+  else if (l[CLUSTER_KEY]) owner = `made by this driver for cluster ${l[CLUSTER_KEY]}`;
   else owner = 'made by this driver for no cluster';
   return `labels ${shown.join(', ')} (${owner})`;
 }
 
 /** The default shared-firewall name when firewall-name is not given (names are unique per project, ≤ 128). */
 export function defaultFirewallName(clusterId: string): string {
-  return `rancher-${clusterIdLabelValue(clusterId)}`;
+  return `rancher-${toLabelValue(clusterId)}`;
 }
 
 /**
  * Evaluates a Hetzner label selector (`k=v`, `k==v`, `k!=v`, `k`, `!k`, `k in (a,b)`, `k notin (a,b)`, joined by
  * commas as AND) against a label set. Used to count which label-selector firewalls would reach a new server.
  * `k!=v` and `notin` match servers without `k` (Kubernetes semantics), which over-counts rather than under-counts.
+ * The mock API parses selectors with its own code (hcloud-mock/src/labels.ts) on purpose: it plays the server.
  */
 export function matchesSelector(selector: string, labels: Readonly<Record<string, string>>): boolean {
   return splitTerms(selector).every((term) => matchTerm(term, labels));

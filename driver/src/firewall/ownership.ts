@@ -1,14 +1,15 @@
 // Scope is ownership: the driver changes, attaches or deletes a firewall only when its labels say the driver made it
 // for this cluster. A name match (`--hetzner-firewall-name`, or the default name taken by someone else) is refused
 // with a message that says what exists, who owns it and what to do instead.
-import type { Firewall } from '../hcloud/resources/firewall';
-import { clusterIdLabelValue, defaultFirewallName, describeOwner, isClusterFirewall } from './labels';
+import type { Firewall } from '../hcloud';
+import { toLabelValue } from '../labels';
+import { defaultFirewallName, describeOwner, isClusterFirewall } from './labels';
 
 type FirewallIdentity = Pick<Firewall, 'id' | 'name' | 'labels'>;
 
 /** The refusal, for PreCreateCheck (as a flag problem) and for Create and Remove (as ForeignFirewallError). */
 export function foreignFirewallMessage(fw: FirewallIdentity, clusterId: string, named: boolean): string {
-  const cluster = clusterIdLabelValue(clusterId);
+  const cluster = toLabelValue(clusterId);
   const fix = named
     ? `choose another --hetzner-firewall-name, or leave it empty to use ${defaultFirewallName(clusterId)}`
     : 'set --hetzner-firewall-name to a name that is free, or rename that firewall';

@@ -2,10 +2,17 @@
 // jittered backoff until what the API holds equals what ground truth asks for. There is no compare-and-swap, so
 // correctness comes from the last step: every writer's final check re-reads both the firewall and the server list
 // after its own write, so a stale write made by anyone is seen (and rewritten) by whoever made it or wrote after it.
-import type { Logger } from '../driver/interface';
-import { ActionError, ActionTimeoutError, HcloudError, HcloudNetworkError, HttpStatusError } from '../hcloud/errors';
-import { defaultSleep } from '../hcloud/http/types';
-import type { Firewall, FirewallRuleRequest } from '../hcloud/resources/firewall';
+import {
+  ActionError,
+  ActionTimeoutError,
+  defaultSleep,
+  type Firewall,
+  type FirewallRuleRequest,
+  HcloudError,
+  HcloudNetworkError,
+  HttpStatusError,
+} from '../hcloud';
+import type { Logger } from '../log';
 import type { FirewallApiClient, ServerLike } from './api';
 import { desiredRules, type NodeChange } from './desired';
 import { matchesSelector } from './labels';

@@ -1,6 +1,6 @@
 // The rule model: the RKE2 rule template of the design, how internal rules are recognised, and a canonical form so
 // that a rule list read back from the API can be compared with the one we wrote.
-import type { FirewallProtocol, FirewallRule, FirewallRuleRequest } from '../hcloud/resources/firewall';
+import type { FirewallProtocol, FirewallRule, FirewallRuleRequest } from '../hcloud';
 import { canonicalCidr, normaliseCidrList } from './cidr';
 
 /** Internal rules are ours by this description suffix; everything else on the firewall is left as it is. */

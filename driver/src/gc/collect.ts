@@ -2,17 +2,16 @@
 // machines whose server is gone, empty auto-created spread groups, a cluster firewall with no servers, addresses of
 // vanished nodes in the firewall's rules — and, unless it is a dry run, removes it. Only resources carrying the
 // driver's labels are considered; anything unlabelled is invisible to every query here.
-
-import type { Logger } from '../driver/interface';
-import { CLUSTER_KEY, MACHINE_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../driver/labels';
 import { clusterSpreadSelector, isAutoSpreadGroup } from '../driver/placement';
-import { clusterIdLabelValue, deregisterNode } from '../firewall';
+import { deregisterNode } from '../firewall';
 import { desiredRules } from '../firewall/desired';
-import { clusterLabels, labelSelector } from '../firewall/labels';
+import { clusterLabels } from '../firewall/labels';
 import { reconcileFirewall } from '../firewall/reconcile';
 import { internalSources } from '../firewall/rules';
 import type { HcloudClient, Server } from '../hcloud';
 import { isHcloudError } from '../hcloud';
+import { CLUSTER_KEY, labelSelector, MACHINE_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, toLabelValue } from '../labels';
+import type { Logger } from '../log';
 
 export type FindingKind = 'ssh-key' | 'placement-group' | 'firewall' | 'firewall-rules';
 
@@ -51,7 +50,7 @@ function describe(e: unknown): string {
 export async function collectGarbage(o: GcOptions): Promise<Finding[]> {
   const { client, logger } = o;
   const now = (o.now ?? Date.now)();
-  const clusterValue = clusterIdLabelValue(o.clusterId);
+  const clusterValue = toLabelValue(o.clusterId);
   const clusterSelector = labelSelector(clusterLabels(o.clusterId));
   const young = (created: string | undefined) => ageMs(created, now) < o.minAgeMs;
   const findings: Finding[] = [];

@@ -1,10 +1,11 @@
 // `docker-machine-driver-hetzner gc --cluster-id ID [--yes] [--min-age 10m]`: the command-line face of collect.ts.
 // Without --yes (or --delete) it only shows what it would do. The token comes from the environment only
 // (HETZNER_API_TOKEN), never from an argument, so it stays out of shell history and process listings.
-import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from '../cli';
-import type { Logger } from '../driver/interface';
-import { clusterLabels, labelSelector } from '../firewall/labels';
-import { endpointFromEnv, HcloudClient, type HcloudClientOptions } from '../hcloud';
+import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from '../command';
+import { clusterLabels } from '../firewall/labels';
+import { DEFAULT_ENDPOINT, endpointFromEnv, HcloudClient, type HcloudClientOptions } from '../hcloud';
+import { labelSelector } from '../labels';
+import type { Logger } from '../log';
 import { collectGarbage, formatFindings } from './collect';
 
 export const GC_USAGE = 'gc --cluster-id ID [--yes] [--min-age 10m] [--hetzner-api-endpoint URL]';
@@ -30,7 +31,7 @@ Flags:
 
 Environment:
   HETZNER_API_TOKEN             read & write token of the project (required; never taken from an argument)
-  HETZNER_API_ENDPOINT          API base URL (default https://api.hetzner.cloud/v1)
+  HETZNER_API_ENDPOINT          API base URL (default ${DEFAULT_ENDPOINT})
   HETZNER_GC_DEBUG=1            print every API request on stderr
 
 Exit codes: 0 done (or nothing to do), 1 an API call or a deletion failed, 2 bad arguments.
@@ -134,7 +135,7 @@ export async function gcCommand(
   // to give. The https-or-loopback rule still applies (HcloudClient checks it before any request).
   const endpoint = parsed.endpoint || endpointFromEnv(env);
   const logger = stderrLogger(io, env.HETZNER_GC_DEBUG === '1');
-  const client = new HcloudClient({ ...clientOptions, token, endpoint, logger });
+  const client = new HcloudClient({ ...clientOptions, token, endpoint, debug: (line) => logger.debug(line) });
   const findings = await collectGarbage({ client, logger, ...parsed });
   if (findings.length === 0 && !(await anythingLabelled(client, parsed.clusterId))) {
     io.stdout(

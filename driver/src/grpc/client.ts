@@ -1,7 +1,7 @@
 // A typed client for the gRPC Driver service, for tests and tooling: `call('GetState')` resolves with the same
 // value types the Driver interface uses, so results compare directly with what a driver returned.
 import * as grpc from '@grpc/grpc-js';
-import { type ArgOf, METHODS, type MethodName, type ReplyOf } from '../plugin/dispatch';
+import { type ArgOf, METHODS, type MethodName, type ReplyOf } from '../dispatch';
 import { decodeReply, encodeArg } from './codec';
 import { DRIVER_SERVICE } from './definition';
 

@@ -2,8 +2,8 @@
 // server decodes arguments and encodes replies, the client does the opposite. Wire objects are what proto-loader
 // produces with LOADER_OPTIONS (field names as in the .proto, int64 as decimal strings, `kind` naming the set oneof
 // member).
+import type { ArgKind, ArgOf, ReplyKind, ReplyOf } from '../dispatch';
 import type { CreateFlag, DriverOptions, FlagValue } from '../driver/interface';
-import type { ArgKind, ArgOf, ReplyKind, ReplyOf } from '../plugin/dispatch';
 
 /** A request the driver cannot be handed: the server answers INVALID_ARGUMENT, the client throws before sending. */
 export class WireFormatError extends Error {

@@ -1,9 +1,9 @@
 // `docker-machine-driver-hetzner grpc [--listen HOST:PORT]`: serves the real driver over gRPC until Close or a
 // signal. stdout carries exactly one line, the bound address, so a parent can start us on port 0 and read where to
 // dial; every log line goes to stderr.
-import type { Driver, Logger } from '../driver/interface';
+import type { Driver } from '../driver/interface';
 import { isLoopbackHost } from '../hcloud/endpoint';
-import { createPluginLogger, type LineSink, writeLines } from '../log';
+import { createPluginLogger, type LineSink, type Logger, writeLines } from '../log';
 import { bindGrpcServer, createGrpcServer, parseListenAddress, shutdownGrpcServer } from './server';
 
 /** The shared secret callers must send; required when listening off loopback. */

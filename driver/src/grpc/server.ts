@@ -2,9 +2,9 @@
 // serves is served here too, with the same Driver calls and the same error messages.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { invoke, METHODS, type MethodName, type MethodSpec, type SessionHooks } from '../dispatch';
 import { redactConfigSecrets } from '../driver/config';
 import type { Driver } from '../driver/interface';
-import { invoke, METHODS, type MethodName, type MethodSpec, type SessionHooks } from '../plugin/dispatch';
 import { decodeArg, encodeReply } from './codec';
 import { DRIVER_SERVICE } from './definition';
 

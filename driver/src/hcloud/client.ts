@@ -1,8 +1,7 @@
 // HcloudClient: wires the handler chain and the per-resource clients. All timing (sleep, clock, randomness) is
 // injectable so tests run backoff in milliseconds, and every instance keeps its own state.
-import type { Logger } from '../driver/interface';
 import { checkEndpoint, DEFAULT_ENDPOINT } from './endpoint';
-import { debugHandler } from './http/debug-handler';
+import { type DebugSink, debugHandler } from './http/debug-handler';
 import { errorHandler } from './http/error-handler';
 import { fetchHandler } from './http/fetch-handler';
 import { parseHandler } from './http/parse-handler';
@@ -42,7 +41,7 @@ export interface HcloudClientOptions {
   random?: () => number;
   now?: () => number;
   /** Gets one debug line per attempt (method, path, status, ms); never the token or bodies. */
-  logger?: Logger;
+  debug?: DebugSink;
   /** Action polling: first interval, growth factor, ceiling, typical run times. Default DEFAULT_POLL. */
   poll?: PollOptions;
 }
@@ -94,14 +93,14 @@ export class HcloudClient {
       now,
     });
     h = statsHandler(h, this.stats);
-    if (opts.logger) h = debugHandler(h, opts.logger, now);
+    if (opts.debug) h = debugHandler(h, opts.debug, now);
     h = parseHandler(h);
     h = rateLimitHandler(h, {
       state: this.limiter,
       sleep: async (ms, signal) => {
         this.stats.rateLimitWaits++;
         const budget = this.limiter.info;
-        opts.logger?.debug(
+        opts.debug?.(
           `hcloud: rate limit reached (${budget?.remaining ?? '?'} of ${budget?.limit ?? '?'} left), waiting ${ms} ms`,
         );
         await sleep(ms, signal);
@@ -119,7 +118,7 @@ export class HcloudClient {
       onRetry: (err, attempt, delayMs, req) => {
         this.stats.retries++;
         const why = err instanceof Error ? err.message : String(err);
-        opts.logger?.debug(
+        opts.debug?.(
           `hcloud: retry ${attempt + 1} of ${req.method} ${describeTarget(req)} in ${delayMs} ms after: ${why}`,
         );
       },

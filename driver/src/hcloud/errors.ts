@@ -1,6 +1,55 @@
 // Every failure the client reports is one of these classes, so callers branch on `instanceof` and `code`,
 // never on message text. None of them ever carries the API token or a request body.
 
+/**
+ * The error codes the Hetzner Cloud API documents (its error table, the per-resource codes, and hcloud-go's
+ * constants). Callers name codes through this type, so a misspelt code is a type error rather than a branch that
+ * never runs.
+ */
+export type HcloudErrorCode =
+  // general
+  | 'json_error'
+  | 'unauthorized'
+  | 'token_readonly'
+  | 'forbidden'
+  | 'maintenance'
+  | 'resource_limit_exceeded'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'uniqueness_error'
+  | 'conflict'
+  | 'deprecated_api_endpoint'
+  | 'resource_unavailable'
+  | 'invalid_input'
+  | 'service_error'
+  | 'unsupported_error'
+  | 'locked'
+  | 'protected'
+  | 'rate_limit_exceeded'
+  | 'server_error'
+  | 'bad_gateway'
+  | 'unavailable'
+  | 'timeout'
+  // servers, networks, primary IPs
+  | 'placement_error'
+  | 'primary_ip_assigned'
+  | 'primary_ip_datacenter_mismatch'
+  | 'primary_ip_version_mismatch'
+  | 'invalid_server_type'
+  | 'server_not_stopped'
+  | 'no_subnet_available'
+  | 'ip_not_available'
+  | 'server_already_attached'
+  | 'networks_overlap'
+  // firewalls
+  | 'firewall_resource_not_found'
+  | 'firewall_already_applied'
+  | 'incompatible_network_type'
+  | 'private_net_only_server'
+  | 'firewall_managed_by_label_selector'
+  | 'server_already_added'
+  | 'resource_in_use';
+
 /** What an error envelope said, and for which request. */
 interface ApiErrorInit {
   status: number;
@@ -16,7 +65,8 @@ interface ApiErrorInit {
 export class HcloudError extends Error {
   override readonly name = 'HcloudError';
   readonly status: number;
-  readonly code: string;
+  /** As the API sent it: one of the documented codes, or one the API added since (kept, never guessed at). */
+  readonly code: HcloudErrorCode | (string & {});
   readonly apiMessage: string;
   readonly details: unknown;
   readonly correlationId: string | undefined;
@@ -152,6 +202,6 @@ export class ActionTimeoutError extends Error {
 }
 
 /** True when `e` is an API error, and (if codes are given) its code is one of them. */
-export function isHcloudError(e: unknown, ...codes: string[]): e is HcloudError {
-  return e instanceof HcloudError && (codes.length === 0 || codes.includes(e.code));
+export function isHcloudError(e: unknown, ...codes: HcloudErrorCode[]): e is HcloudError {
+  return e instanceof HcloudError && (codes.length === 0 || (codes as readonly string[]).includes(e.code));
 }

@@ -14,15 +14,17 @@ export {
   ActionError,
   ActionTimeoutError,
   HcloudError,
+  type HcloudErrorCode,
   HcloudNetworkError,
   HttpStatusError,
   isHcloudError,
   type NetworkFailure,
 } from './errors';
+export type { DebugSink } from './http/debug-handler';
 export type { RateLimitInfo } from './http/rate-limit-handler';
 export { backoffDelay, isRetryable } from './http/retry-handler';
 export type { ClientStats } from './http/stats-handler';
-export type { Query, QueryValue, Sleep } from './http/types';
+export { defaultSleep, type Query, type QueryValue, type Sleep } from './http/types';
 export type { Action, ActionClient, ActionStatus, PollOptions, WaitOptions } from './resources/action';
 export { DEFAULT_POLL, TYPICAL_ACTION_MS } from './resources/action';
 export type { Deprecation, Labels, ListQuery, Protection, RequestOptions } from './resources/common';

@@ -1,6 +1,6 @@
 // The text every docker-machine plugin prints when started by hand instead of by rancher-machine (Go's
 // register_driver.go). Rancher's Executable() check runs the binary exactly this way and only needs it to start.
-import { API_VERSION } from './dispatch';
+import { API_VERSION } from '../dispatch';
 
 export const PLUGIN_TOKEN_ENV = 'MACHINE_PLUGIN_TOKEN';
 export const PLUGIN_TOKEN_VALUE = '42';

@@ -10,7 +10,6 @@
 // closed.
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { CreateFlag, Driver, Logger } from '../driver/interface';
 import {
   invoke,
   type MethodSpec,
@@ -18,7 +17,9 @@ import {
   resolveMethod,
   type SessionHooks,
   UnknownMethodError,
-} from './dispatch';
+} from '../dispatch';
+import type { CreateFlag, Driver } from '../driver/interface';
+import type { Logger } from '../log';
 import { GobDecoder, GobError } from './gob/decoder';
 import { GobEncoder } from './gob/encoder';
 import type { GobType, GobValue } from './gob/types';

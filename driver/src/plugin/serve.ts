@@ -3,8 +3,8 @@
 // 10 s after the last .Heartbeat on the first connection (Rancher's flag introspection never says goodbye) and right
 // after answering .Close.
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Driver, Logger } from '../driver/interface';
-import { createPluginLogger, type LineSink, writeLines } from '../log';
+import type { Driver } from '../driver/interface';
+import { createPluginLogger, type LineSink, type Logger, writeLines } from '../log';
 import { isPluginMode, PLUGIN_NOTICE } from './notice';
 import { type ConnectionLimits, serveRpcConnection } from './rpc-server';
 

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { type MockOptions, type MockServer, startMock } from 'hcloud-mock';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type DriverTimeouts, HetznerDriver } from '../../src/driver';
-import type { FlagValue, Logger } from '../../src/driver/interface';
+import type { FlagValue } from '../../src/driver/interface';
+import type { Logger } from '../../src/log';
 
 export { resourcesOf } from '../fixtures/machine-resources';
 

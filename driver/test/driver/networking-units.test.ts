@@ -20,7 +20,7 @@ describe('parseNetworkEntries', () => {
     const { entries, problems } = parseNetworkEntries([
       'private',
       '42:10.0.1.0/24',
-      'k8s-net:010.0.1.7',
+      'k8s-net: 10.0.1.7',
       'a:b:10.0.2.0/24',
     ]);
     expect(problems).toEqual([]);
@@ -33,13 +33,22 @@ describe('parseNetworkEntries', () => {
   });
 
   it('keeps the ref of a bad entry (so it is still looked up) and says what is wrong', () => {
-    const { entries, problems } = parseNetworkEntries(['net:10.0.0.0/8x', 'net2:10.0.300.1', 'net3:']);
-    expect(entries.map((e) => e.ref)).toEqual(['net', 'net2', 'net3']);
+    const { entries, problems } = parseNetworkEntries([
+      'net:10.0.0.0/8x',
+      'net2:10.0.300.1',
+      'net3:',
+      'net4:010.0.1.7',
+      'net5:10.0.01.0/24',
+    ]);
+    expect(entries.map((e) => e.ref)).toEqual(['net', 'net2', 'net3', 'net4', 'net5']);
     expect(entries.every((e) => e.ip === undefined && e.ipRange === undefined)).toBe(true);
     expect(problems).toEqual([
       '"10.0.0.0/8x" in "net:10.0.0.0/8x" is not an IPv4 subnet in CIDR notation with its host bits clear (e.g. 10.0.1.0/24)',
       '"10.0.300.1" in "net2:10.0.300.1" is not an IPv4 address (e.g. 10.0.1.10) or subnet (e.g. 10.0.1.0/24)',
       '"" in "net3:" is not an IPv4 address (e.g. 10.0.1.10) or subnet (e.g. 10.0.1.0/24)',
+      // Leading zeros have no single meaning (some tools read 010 as octal 8): refused, as the form refuses them.
+      '"010.0.1.7" in "net4:010.0.1.7" is not an IPv4 address (e.g. 10.0.1.10) or subnet (e.g. 10.0.1.0/24)',
+      '"10.0.01.0/24" in "net5:10.0.01.0/24" is not an IPv4 subnet in CIDR notation with its host bits clear (e.g. 10.0.1.0/24)',
     ]);
   });
 

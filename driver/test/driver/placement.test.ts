@@ -3,13 +3,8 @@
 import type { MockServer } from 'hcloud-mock';
 import { describe, expect, it } from 'vitest';
 import type { HetznerDriver } from '../../src/driver';
-import {
-  AUTO_PLACEMENT_KEY,
-  POOL_KEY,
-  SPREAD_GROUP_LIMIT,
-  spreadGroupName,
-  spreadPool,
-} from '../../src/driver/placement';
+import { SPREAD_GROUP_LIMIT, spreadGroupName, spreadPool } from '../../src/driver/placement';
+import { AUTO_PLACEMENT_KEY, POOL_KEY } from '../../src/labels';
 import { captureLogger, configuredDriver, fastMockPerFile, TOKEN } from './helpers';
 
 let mock: MockServer;

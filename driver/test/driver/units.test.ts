@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { firstHostOf, machineAddresses, privateAddress } from '../../src/driver/addresses';
 import { parseConfig, serializeConfig } from '../../src/driver/config';
 import { MachineState } from '../../src/driver/interface';
-import { isOwnedBy, machineSelector, ownershipLabels, parseUserLabels, toLabelValue } from '../../src/driver/labels';
+import { isOwnedBy, machineSelector, ownershipLabels, parseUserLabels } from '../../src/driver/labels';
 import { stateOfStatus } from '../../src/driver/state';
 import { mergeUserData, resolveUserData, USER_DATA_LIMIT } from '../../src/driver/user-data';
+import { toLabelValue } from '../../src/labels';
 import { generateEd25519KeyPair, md5Fingerprint, writeKeyPair } from '../../src/ssh/keys';
 
 describe('config JSON', () => {
@@ -86,6 +87,12 @@ describe('labels', () => {
     expect(r.labels).toEqual({ env: 'prod', 'example.com/team': 'a', flag: '' });
     expect(r.problems).toHaveLength(3);
     expect(r.problems.join('\n')).toMatch(/reserved/);
+  });
+
+  it('takes label keys as the API does: "_" in the prefix, never the hetzner.cloud prefix', () => {
+    const r = parseUserLabels(['my_team.example.com/owner=a', 'hetzner.cloud/x=1', 'a.hetzner.cloud/y=2']);
+    expect(r.labels).toEqual({ 'my_team.example.com/owner': 'a' });
+    expect(r.problems).toHaveLength(2);
   });
 });
 

@@ -22,12 +22,23 @@ describe('canonicalCidr', () => {
     expect(canonicalCidr(input, prefix)?.cidr).toBe(want);
   });
 
-  it.each(['', '1.2.3', '1.2.3.256', '1.2.3.4/33', '2001:db8::1::2', '12345::', 'fe80::/129', 'x.y.z.w', '1.2.3.4/a'])(
-    'rejects %j',
-    (input) => {
-      expect(canonicalCidr(input)).toBeNull();
-    },
-  );
+  // Leading zeros (`010`) are refused: some tools read them as octal, so the rule would not say one thing.
+  it.each([
+    '',
+    '1.2.3',
+    '1.2.3.256',
+    '1.2.3.4/33',
+    '2001:db8::1::2',
+    '12345::',
+    'fe80::/129',
+    'x.y.z.w',
+    '1.2.3.4/a',
+    '010.0.0.0/8',
+    '1.2.3.04',
+    '::ffff:01.2.3.4',
+  ])('rejects %j', (input) => {
+    expect(canonicalCidr(input)).toBeNull();
+  });
 });
 
 describe('normaliseCidrList', () => {

@@ -1,9 +1,7 @@
 // A cluster of simulated driver processes against the mock: each node has its own HcloudClient (own retry state,
 // own connection pool) and runs the same firewall calls, in the same order, as the driver lifecycle does.
-import type { Logger } from '../../src/driver/interface';
 import {
   type ClusterFirewallContext,
-  clusterIdLabelValue,
   deregisterNode,
   prepareClusterFirewall,
   registerNode,
@@ -17,6 +15,8 @@ import { internalSources, isInternalRule } from '../../src/firewall/rules';
 import { HcloudClient, type HcloudClientOptions } from '../../src/hcloud';
 import type { FirewallRule } from '../../src/hcloud/resources/firewall';
 import type { Server } from '../../src/hcloud/resources/server';
+import { toLabelValue } from '../../src/labels';
+import type { Logger } from '../../src/log';
 
 export interface SimOptions {
   url: string;
@@ -72,7 +72,7 @@ export async function createServer(node: SimNode): Promise<Server> {
   const labels = {
     ...prepared.serverLabels,
     ...clusterLabels(ctx.clusterId),
-    machine: clusterIdLabelValue(node.name),
+    machine: toLabelValue(node.name),
   };
   const created = await client.servers.create({
     name: node.name,

@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  clusterIdLabelValue,
-  defaultFirewallName,
-  describeOwner,
-  isClusterFirewall,
-  LABEL_VALUE_PATTERN,
-  labelSelector,
-  matchesSelector,
-} from '../../src/firewall/labels';
+import { defaultFirewallName, describeOwner, isClusterFirewall, matchesSelector } from '../../src/firewall/labels';
+import { LABEL_VALUE_PATTERN, labelSelector, toLabelValue } from '../../src/labels';
 
-describe('clusterIdLabelValue', () => {
+describe('toLabelValue', () => {
   it('keeps valid ids unchanged', () => {
-    for (const id of ['c-m-abc123', 'local', 'a', 'A.b_c-9']) expect(clusterIdLabelValue(id)).toBe(id);
+    for (const id of ['c-m-abc123', 'local', 'a', 'A.b_c-9']) expect(toLabelValue(id)).toBe(id);
   });
 
   it.each([
@@ -24,23 +17,23 @@ describe('clusterIdLabelValue', () => {
     'ünïcode',
     ' spaced id ',
   ])('maps %j to a valid label value', (id) => {
-    const v = clusterIdLabelValue(id);
+    const v = toLabelValue(id);
     expect(v).toMatch(LABEL_VALUE_PATTERN);
     expect(v.length).toBeGreaterThan(0);
     expect(v.length).toBeLessThanOrEqual(63);
-    expect(clusterIdLabelValue(id)).toBe(v);
+    expect(toLabelValue(id)).toBe(v);
   });
 
   it('keeps ids apart that sanitise to the same text', () => {
-    expect(clusterIdLabelValue('a/b')).not.toBe(clusterIdLabelValue('a:b'));
-    expect(clusterIdLabelValue('a/b')).not.toBe('a-b');
+    expect(toLabelValue('a/b')).not.toBe(toLabelValue('a:b'));
+    expect(toLabelValue('a/b')).not.toBe('a-b');
     const long1 = `${'x'.repeat(70)}1`;
     const long2 = `${'x'.repeat(70)}2`;
-    expect(clusterIdLabelValue(long1)).not.toBe(clusterIdLabelValue(long2));
+    expect(toLabelValue(long1)).not.toBe(toLabelValue(long2));
   });
 
   it('stays readable: the sanitised id leads, the hash follows', () => {
-    expect(clusterIdLabelValue('fleet-default/my-cluster')).toMatch(/^fleet-default-my-cluster-[0-9a-f]{10}$/);
+    expect(toLabelValue('fleet-default/my-cluster')).toMatch(/^fleet-default-my-cluster-[0-9a-f]{10}$/);
   });
 
   it('gives a default firewall name within Hetzner limits', () => {
@@ -78,7 +71,7 @@ describe('label selectors', () => {
 
 describe('ownership', () => {
   it('a firewall is the cluster’s only with managed-by and the cluster’s (cleaned) label value', () => {
-    const ours = { 'managed-by': 'rancher-machine', cluster: clusterIdLabelValue('fleet-default/x') };
+    const ours = { 'managed-by': 'rancher-machine', cluster: toLabelValue('fleet-default/x') };
     expect(isClusterFirewall(ours, 'fleet-default/x')).toBe(true);
     expect(isClusterFirewall(ours, 'fleet-default/y')).toBe(false);
     expect(isClusterFirewall({ cluster: ours.cluster }, 'fleet-default/x')).toBe(false);

@@ -1,15 +1,10 @@
 // The modes of the design's table, against the mock: who gets the firewall, who is registered, who deletes it.
 import { type MockServer, startMock } from 'hcloud-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  deregisterNode,
-  FIREWALL_SELECTOR_LABEL,
-  FirewallLimitError,
-  prepareClusterFirewall,
-  registerNode,
-} from '../../src/firewall';
+import { deregisterNode, FirewallLimitError, prepareClusterFirewall, registerNode } from '../../src/firewall';
 import { nodeSources } from '../../src/firewall/desired';
 import { HcloudClient } from '../../src/hcloud';
+import { FIREWALL_SELECTOR_KEY } from '../../src/labels';
 import { captureLogger } from '../driver/helpers';
 import { createServer, FAST_CLIENT, join, leave, makeNode, observe, type SimOptions } from './cluster-sim';
 
@@ -37,7 +32,7 @@ describe('create-firewall', () => {
   it('creates one labelled firewall with the template, applied by selector and in the create request', async () => {
     const node = makeNode(opts, 'cf-1', true);
     const prepared = await prepareClusterFirewall(node.ctx);
-    expect(prepared.serverLabels).toEqual({ [FIREWALL_SELECTOR_LABEL]: 'c-modes' });
+    expect(prepared.serverLabels).toEqual({ [FIREWALL_SELECTOR_KEY]: 'c-modes' });
     const fw = await admin().firewalls.get(prepared.firewallIds[0]!);
     expect(fw).toMatchObject({
       name: 'rancher-c-modes',

@@ -3,7 +3,8 @@
 // nothing, and young orphans are left to a Create that may still be running.
 import { type MockServer, startMock } from 'hcloud-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, UsageError } from '../../src/cli';
+import { runCli } from '../../src/cli';
+import { UsageError } from '../../src/command';
 import { INTERNAL_RULES, internalRule } from '../../src/firewall/rules';
 import { gcCommand, parseDuration, parseGcArgs } from '../../src/gc';
 import { HcloudClient } from '../../src/hcloud';

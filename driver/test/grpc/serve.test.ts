@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/driver/interface';
 import { createGrpcDriverClient } from '../../src/grpc/client';
 import { serveGrpcCommand } from '../../src/grpc/serve';
+import type { Logger } from '../../src/log';
 import { DoubleDriver } from '../fixtures/double-driver';
 
 /** A LineSink that records what was written and lets a test wait for the first complete line. */

@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { METHODS, type MethodName } from '../../src/dispatch';
 import { type CreateFlag, type FlagValue, MachineState } from '../../src/driver/interface';
 import { createGrpcDriverClient, type GrpcDriverClient } from '../../src/grpc/client';
 import { WireFormatError } from '../../src/grpc/codec';
 import { DRIVER_SERVICE } from '../../src/grpc/definition';
 import { bindGrpcServer, createGrpcServer, parseListenAddress, shutdownGrpcServer } from '../../src/grpc/server';
-import { METHODS, type MethodName } from '../../src/plugin/dispatch';
 import { DOUBLE_FLAGS, DoubleDriver } from '../fixtures/double-driver';
 
 let driver: DoubleDriver;

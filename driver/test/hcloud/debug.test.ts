@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/driver/interface';
 import { HcloudClient } from '../../src/hcloud';
 import { apiError, fakeTime, type Scripted, startScript, TOKEN } from './scripted-server';
 
@@ -9,15 +8,13 @@ afterEach(async () => {
   api = undefined;
 });
 
-function recordingLogger() {
+/** The client's debug sink, recording each line as a logger's debug level would show it. */
+function recordingSink() {
   const lines: string[] = [];
-  const logger: Logger = {
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    debug: (m) => lines.push(`debug ${m}`),
-    error: (m) => lines.push(`error ${m}`),
+  const debug = (line: string) => {
+    lines.push(`debug ${line}`);
   };
-  return { lines, logger };
+  return { lines, debug };
 }
 
 describe('debug logging', () => {
@@ -33,12 +30,12 @@ describe('debug logging', () => {
       { method: 'POST', path: '/servers', status: 201, json: { server: { id: 1 }, action: null, next_actions: [] } },
       { method: 'GET', path: '/servers/1', ...apiError(422, 'invalid_input', 'bad') },
     ]);
-    const { lines, logger } = recordingLogger();
+    const { lines, debug } = recordingSink();
     const time = fakeTime();
     const client = new HcloudClient({
       token: TOKEN,
       endpoint: api.url,
-      logger,
+      debug,
       sleep: time.sleep,
       now: time.clock,
       random: () => 0.5,

@@ -43,6 +43,9 @@ describe('errors', () => {
     expect(isHcloudError(e, 'uniqueness_error', 'invalid_input')).toBe(true);
     expect(isHcloudError(e, 'conflict')).toBe(false);
     expect(isHcloudError(new Error('invalid_input'), 'invalid_input')).toBe(false);
+    // The codes are a typed union: a misspelt code does not type-check (tsc fails on an unused expectation).
+    // @ts-expect-error 'invalid_inptu' is not an API error code
+    expect(isHcloudError(e, 'invalid_inptu')).toBe(false);
     expectNoSecrets(e);
   });
 

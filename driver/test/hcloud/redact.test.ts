@@ -60,7 +60,6 @@ describe('the client', () => {
 
   it('a 429 whose message echoes the token: neither the error nor the debug log holds a fragment', async () => {
     const lines: string[] = [];
-    const logger = { info: () => {}, warn: () => {}, error: () => {}, debug: (m: string) => lines.push(m) };
     const { client } = await setup(
       [
         {
@@ -76,7 +75,7 @@ describe('the client', () => {
           },
         },
       ],
-      { logger },
+      { debug: (m) => lines.push(m) },
     );
     const err = await client.servers.get(1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HcloudError);

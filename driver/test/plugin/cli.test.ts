@@ -1,6 +1,7 @@
 // The CLI outside plugin mode: the command table, the notice for no or unknown commands, failures reported.
 import { describe, expect, it } from 'vitest';
-import { type CliIo, COMMANDS, helpText, runCli } from '../../src/cli';
+import { COMMANDS, helpText, runCli } from '../../src/cli';
+import type { CliIo } from '../../src/command';
 import { PLUGIN_NOTICE } from '../../src/plugin/notice';
 import { COMMIT, VERSION } from '../../src/version';
 

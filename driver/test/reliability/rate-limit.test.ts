@@ -4,7 +4,7 @@
 // with Hetzner's real bucket (3600, one per second) and 30 creates.
 import { startMock } from 'hcloud-mock';
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/driver/interface';
+import type { Logger } from '../../src/log';
 import { configJson, flags, mockEnv, newDriver, TOKEN, tempStore } from '../driver/helpers';
 
 describe('shared rate limit', () => {

@@ -1,6 +1,7 @@
 import type { Action } from '../actions';
 import { matchSelector, parseSelector, validateLabels } from '../labels';
-import type { AppliedTo, FirewallRecord, FirewallRule, MockState, ServerRecord } from '../state';
+import type { AppliedTo, FirewallRecord, FirewallRule, ServerRecord } from '../records';
+import type { MockState } from '../state';
 import {
   ApiError,
   byIdOr404,

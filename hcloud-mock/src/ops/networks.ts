@@ -2,7 +2,8 @@
 // network; while one runs, another change gets 409 `conflict` as the API documents for networks. The change shows
 // in the network when its action succeeds.
 import type { Action } from '../actions';
-import type { MockState, NetworkRecord, Subnet } from '../state';
+import type { NetworkRecord, Subnet } from '../records';
+import type { MockState } from '../state';
 import {
   ApiError,
   byIdOr404,

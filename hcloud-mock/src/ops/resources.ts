@@ -1,5 +1,6 @@
 import { validateLabels } from '../labels';
-import type { MockState, NetworkRecord, PlacementGroupRecord, PrimaryIpRecord, SshKeyRecord } from '../state';
+import type { NetworkRecord, PlacementGroupRecord, PrimaryIpRecord, SshKeyRecord } from '../records';
+import type { MockState } from '../state';
 import {
   ApiError,
   byIdOr404,

@@ -2,7 +2,8 @@
 // delete. A volume and the server it is attached to live in one location.
 import type { Action } from '../actions';
 import { validateLabels } from '../labels';
-import type { MockState, ServerRecord, VolumeRecord } from '../state';
+import type { ServerRecord, VolumeRecord } from '../records';
+import type { MockState } from '../state';
 import { ApiError, byIdOr404, invalidInput, isoNow, lockedError, notFound } from '../util';
 
 const VOLUME_NAME = /^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,62}[a-zA-Z0-9])?$/;

@@ -1,7 +1,7 @@
 // The official Go SDK's retry policy (hcloud-go client_handler_retry.go): a short list of errors is transient,
 // everything else is returned at once. Applies to every method; request bodies are plain strings, so a retried
 // POST resends the same body.
-import { HcloudError, HcloudNetworkError, HttpStatusError } from '../errors';
+import { HcloudError, type HcloudErrorCode, HcloudNetworkError, HttpStatusError } from '../errors';
 import type { Handler, HttpRequest, Sleep } from './types';
 
 export interface RetryOptions {
@@ -14,7 +14,12 @@ export interface RetryOptions {
   onRetry?: (err: unknown, attempt: number, delayMs: number, req: HttpRequest) => void;
 }
 
-const RETRIED_CODES = new Set(['conflict', 'rate_limit_exceeded', 'timeout', 'bad_gateway']);
+const RETRIED_CODES: ReadonlySet<string> = new Set<HcloudErrorCode>([
+  'conflict',
+  'rate_limit_exceeded',
+  'timeout',
+  'bad_gateway',
+]);
 
 /**
  * `locked` is retried only on opt-in: the API uses it in situations that do not clear by themselves.

@@ -8,6 +8,7 @@ import {
   applyCloudProvider, AUTHORIZED_ANNOTATION, ENABLE_ANNOTATION, ENABLE_VALUE, planCloudProvider, secretNameFor, upstreamSecret,
   type ClusterLike, type PoolInput, type Problem
 } from './cloud-provider';
+import { DEFAULT_API_ENDPOINT } from './endpoint';
 
 /** What the provisioner is constructed with (ClusterProvisionerContext) and uses here. */
 export interface HookContext {
@@ -42,7 +43,6 @@ const MACHINE_CONFIG_TYPE = 'rke-machine-config.cattle.io.hetznerconfig';
 /** The key under which Rancher stores a Hetzner credential's token (the node driver's credential field). */
 export const CREDENTIAL_TOKEN_KEY = 'hetznercredentialConfig-apiToken';
 export const CREDENTIAL_ENDPOINT_KEY = 'hetznercredentialConfig-apiEndpoint';
-const HETZNER_ENDPOINT = 'https://api.hetzner.cloud/v1';
 
 export class CloudProviderError extends Error {
   constructor(message: string) {
@@ -112,7 +112,7 @@ async function credentialOf(ctx: HookContext, cluster: HookCluster, t: (p: Probl
   if (!encoded) throw new CloudProviderError(t({ key: 'credentialNoToken', args: { id: ref } }));
   const endpoint = decode(secret.data?.[CREDENTIAL_ENDPOINT_KEY] ?? '').trim().replace(/\/+$/, '');
 
-  return { token: decode(encoded).trim(), endpoint: endpoint && endpoint !== HETZNER_ENDPOINT ? endpoint : undefined };
+  return { token: decode(encoded).trim(), endpoint: endpoint && endpoint !== DEFAULT_API_ENDPOINT ? endpoint : undefined };
 }
 
 async function findSecret(ctx: HookContext, id: string): Promise<StoreObject | undefined> {

@@ -3,8 +3,12 @@
 // mock or proxy), so the token is never sent in clear over a network. Empty means the Hetzner API.
 import { parseIpv4 } from './addresses';
 
+// The driver's default (driver/src/hcloud/endpoint.ts); scripts/test/extension-copies.test.ts keeps the two equal.
 export const DEFAULT_API_ENDPOINT = 'https://api.hetzner.cloud/v1';
-const DEFAULT_HOST = 'api.hetzner.cloud';
+const DEFAULT_URL = new URL(DEFAULT_API_ENDPOINT);
+
+/** Where Rancher's /meta/proxy reaches the default API (its host must be in the NodeDriver's whitelist domains). */
+export const DEFAULT_API_PROXY_PREFIX = `/meta/proxy/${ DEFAULT_URL.host }${ DEFAULT_URL.pathname }`;
 
 /** l10n key (under hetzner.credential.apiEndpoint) of what is wrong with the endpoint, or undefined. */
 export type EndpointProblem = 'invalid' | 'insecure';
@@ -50,6 +54,6 @@ export function isDefaultEndpoint(text: string | undefined): boolean {
   if (!value) return true;
   const url = parse(value);
 
-  return !!url && url.protocol === 'https:' && url.hostname === DEFAULT_HOST && !url.port && url.pathname.replace(/\/+$/, '') === '/v1' &&
+  return !!url && url.protocol === 'https:' && url.hostname === DEFAULT_URL.hostname && !url.port && url.pathname.replace(/\/+$/, '') === DEFAULT_URL.pathname &&
     !url.search && !url.hash && !url.username && !url.password;
 }

@@ -2,7 +2,8 @@
 // 1–63 character name that starts and ends alphanumeric with "-_." allowed inside; values are empty or follow the
 // name rule. The "hetzner.cloud/" prefix is reserved for Hetzner, and the driver sets (and finds its resources by)
 // the keys managed-by, machine, cluster, rancher-firewall and auto-placement itself (RESERVED_KEYS in
-// driver/src/driver/labels.ts).
+// driver/src/labels.ts). A copy of the driver's rules (this package is built and linted on its own):
+// scripts/test/extension-copies.test.ts holds the two to the same answers, so change both together.
 
 const NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?$/;
 const PREFIX = /^[a-zA-Z0-9](?:[a-zA-Z0-9._-]{0,251}[a-zA-Z0-9])?$/;

@@ -1,10 +1,11 @@
 // Vuex module "hetzner": every Hetzner Cloud API call the forms make, through Rancher's /meta/proxy. Lists follow
 // meta.pagination.next_page to the end at the API's maximum page size and are cached per credential, so switching
 // pools or re-opening the form does not spend the project's hourly request budget again.
+import { DEFAULT_API_PROXY_PREFIX } from '../lib/endpoint';
 import { describeProxyError, type ProxyError } from '../lib/errors';
 import type { Pagination, ResourceName, ResourceTypes } from '../lib/hcloud';
 
-export const PROXY_PREFIX = '/meta/proxy/api.hetzner.cloud/v1';
+export const PROXY_PREFIX = DEFAULT_API_PROXY_PREFIX;
 export const PAGE_SIZE = 50;
 /** 200 pages × 50 items is far beyond any project's catalogue; the bound only stops a proxy that loops. */
 export const MAX_PAGES = 200;

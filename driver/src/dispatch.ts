@@ -1,7 +1,7 @@
 // The transport-neutral method table: the 24 methods of rancher-machine's RPCServerDriver, what each takes and
 // returns, and which Driver call serves it. The net/rpc+gob server and the gRPC server both dispatch through here,
 // mapping ArgKind/ReplyKind onto their own wire types.
-import type { CreateFlag, Driver, DriverOptions } from '../driver/interface';
+import type { CreateFlag, Driver, DriverOptions } from './driver/interface';
 
 /** What rancher-machine's plugin API version is; anything else makes the client refuse us. */
 export const API_VERSION = 1;
