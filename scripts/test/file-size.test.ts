@@ -12,10 +12,6 @@ const SOURCE = /\.(ts|mts|mjs|js|vue)$/;
 
 const PENDING = new Map<string, string>([
   ['driver/src/driver/hetzner-driver.ts', 'the driver class is being split into lifecycle modules (issue 16)'],
-  [
-    'extension/pkg/hetzner-node-driver/machine-config/hetzner.vue',
-    'the pool form is being split into section components (issue 16)',
-  ],
 ]);
 
 function sourceFiles(dir: string): string[] {

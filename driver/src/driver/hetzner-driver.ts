@@ -47,14 +47,7 @@ import {
 } from './flags';
 import type { CreateFlag, Driver, DriverOptions } from './interface';
 import { MachineState } from './interface';
-import {
-  belongsTo,
-  isOwnedBy,
-  machineSelector,
-  ownershipLabels,
-  sameNameMessage,
-  sameNameOwner,
-} from './labels';
+import { belongsTo, isOwnedBy, machineSelector, ownershipLabels, sameNameMessage, sameNameOwner } from './labels';
 import { attachPinnedNetworks, createNetworkIds } from './networks';
 import { machineSpreadSelector, releaseSpreadGroup, SpreadPlacement } from './placement';
 import type { CreatePlan } from './plan';
