@@ -29,7 +29,6 @@ import { machineAddresses } from './addresses';
 import { applyAttachments, keepPrimaryIps } from './attachments';
 import { emptyConfig, type MachineConfig, parseConfig, serializeConfig } from './config';
 import { costLine } from './cost';
-import { type PlanExtras, planExtras } from './extras';
 import { describeCandidate, postWithFallback } from './fallback';
 import {
   createFlags,
@@ -54,7 +53,7 @@ import {
 } from './labels';
 import { attachPinnedNetworks, createNetworkIds } from './networks';
 import { machineSpreadSelector, releaseSpreadGroup, SpreadPlacement } from './placement';
-import type { CreatePlan } from './plan';
+import { type CreatePlan, planCreate } from './plan';
 import { applyRdnsTemplate } from './rdns';
 import { stateOfStatus } from './state';
 import { problemsError } from './validate';
@@ -97,12 +96,6 @@ export interface HetznerDriverOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-interface CheckedPlan {
-  plan: CreatePlan;
-  /** The fallback pairs and the attachments. */
-  extras: PlanExtras;
-}
-
 /** What Create made so far, so that a failure removes exactly that. */
 interface Made {
   /** The auto-created spread group the server went into, released again on rollback. */
@@ -120,7 +113,7 @@ export class HetznerDriver implements Driver {
   /** From SetConfigFromFlags; user data lives only here, never in the persisted config. */
   private settings: FlagSettings | null = null;
   /** What PreCreateCheck resolved (the plan, its fallback pairs and attachments), for Create in the same process. */
-  private checked: CheckedPlan | null = null;
+  private checked: CreatePlan | null = null;
   private cachedClient: { key: string; client: HcloudClient } | null = null;
   private readonly logger: Logger;
   private readonly env: NodeJS.ProcessEnv;
@@ -255,8 +248,8 @@ export class HetznerDriver implements Driver {
   // ---- checks ---------------------------------------------------------------------------------------------------
 
   async preCreateCheck(): Promise<void> {
-    this.checked = await this.checkedPlan(this.currentSettings(), this.config.MachineName);
-    const { plan } = this.checked;
+    const plan = await this.checkedPlan(this.currentSettings(), this.config.MachineName);
+    this.checked = plan;
     this.logger.info(
       `Configuration checked: ${plan.serverType.name} in ${plan.location.name}, image ${describeImage(plan)}`,
     );
@@ -264,14 +257,14 @@ export class HetznerDriver implements Driver {
   }
 
   /** Plans the create and logs the warnings; any error problem is thrown as one error naming every flag at fault. */
-  private async checkedPlan(settings: FlagSettings, machineName: string): Promise<CheckedPlan> {
-    const { plan, problems, extras } = await planExtras({ settings, machineName, client: () => this.client() });
+  private async checkedPlan(settings: FlagSettings, machineName: string): Promise<CreatePlan> {
+    const { plan, problems } = await planCreate({ settings, machineName, client: () => this.client() });
     for (const w of problems.filter((p) => p.severity === 'warning')) {
       this.logger.warn(`Warning: ${w.flag}: ${w.message}`);
     }
     const errors = problems.filter((p) => p.severity === 'error');
     if (errors.length > 0 || !plan) throw problemsError(errors);
-    return { plan, extras };
+    return plan;
   }
 
   // ---- create ---------------------------------------------------------------------------------------------------
@@ -281,7 +274,7 @@ export class HetznerDriver implements Driver {
     const name = this.config.MachineName;
     if (!name) throw new Error('Create: the machine has no name (SetConfigRaw must set MachineName)');
     // A process that skipped PreCreateCheck (or changed the config since) plans here, with the same checks.
-    const { plan, extras } = this.checked ?? (await this.checkedPlan(s, name));
+    const plan = this.checked ?? (await this.checkedPlan(s, name));
     const client = this.client();
     const made: Made = { keyId: null, serverId: null, firewallPrepared: false, server: null };
     const fwCtx = this.firewallContext(client, plan.firewallIds);
@@ -329,8 +322,8 @@ export class HetznerDriver implements Driver {
       if (createNetworks.length > 0) body.networks = createNetworks;
       if (firewallIds.length > 0) body.firewalls = firewallIds.map((id) => ({ firewall: id }));
       if (plan.placementGroup) body.placement_group = plan.placementGroup.id;
-      applyAttachments(body, extras.attachments);
-      await keepPrimaryIps(client, this.logger, extras.attachments);
+      applyAttachments(body, plan.attachments);
+      await keepPrimaryIps(client, this.logger, plan.attachments);
       const spread = s.placementGroupSpread
         ? new SpreadPlacement({
             client,
@@ -346,7 +339,7 @@ export class HetznerDriver implements Driver {
       );
       const posted = await postWithFallback({
         body,
-        candidates: extras.candidates,
+        candidates: plan.candidates,
         spread,
         logger: this.logger,
         post: (b) => this.postServer(client, b, made),

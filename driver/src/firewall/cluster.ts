@@ -65,7 +65,6 @@ function retry<T>(ctx: ClusterFirewallContext, what: string, fn: () => Promise<T
 
 function ruleOptions(ctx: ClusterFirewallContext): RuleOptions {
   return {
-    cni: ctx.cni,
     adminCidrs: ctx.adminCidrs ? parseAdminCidrs(ctx.adminCidrs) : undefined,
     openNodePorts: ctx.openNodePorts,
   };

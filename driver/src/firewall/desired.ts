@@ -6,8 +6,8 @@ import { canonicalCidr, IPV4_NODE_PREFIX, IPV6_NODE_PREFIX, normaliseCidrList } 
 import {
   type AnyRule,
   canonicalRule,
+  INTERNAL_RULES,
   internalRule,
-  internalTemplates,
   isInternalRule,
   MAX_CIDRS_PER_RULE,
   MAX_DESCRIPTION,
@@ -41,7 +41,7 @@ export interface DesiredInput {
   change: NodeChange | null;
   /** auto-create-firewall-rules: make sure the design's public, internal and outbound rules exist. */
   autoCreateRules: boolean;
-  /** CNI ports and admin CIDRs for the template (defaults: the design's rules). */
+  /** Admin CIDRs and NodePorts for the template (defaults: the design's rules). */
   options?: RuleOptions | undefined;
 }
 
@@ -116,7 +116,7 @@ export function desiredRules(input: DesiredInput): DesiredResult {
   // Internal rule kinds in a stable order: the template first, then kinds only this firewall has.
   const kinds = new Map<string, { protocol: FirewallProtocol; port: string | null; description: string }>();
   if (input.autoCreateRules) {
-    for (const t of internalTemplates(input.options)) kinds.set(ruleKey({ direction: 'in', ...t }), t);
+    for (const t of INTERNAL_RULES) kinds.set(ruleKey({ direction: 'in', ...t }), t);
   }
   for (const r of existingInternal) {
     const key = ruleKey(r);
