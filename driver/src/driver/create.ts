@@ -158,7 +158,10 @@ async function uploadKey(c: Creation, pair: KeyPair): Promise<SshKey> {
 async function prepareFirewall(c: Creation): Promise<void> {
   if (!c.firewall) return;
   c.made.firewallPrepared = true;
-  const prepared = await prepareClusterFirewall(c.firewall);
+  // Hetzner's 5 firewalls per server count label-selector firewalls that match the server's labels: all of them,
+  // the user's own labels included.
+  const serverLabels = { ...c.plan.userLabels, ...ownershipLabels(c.name, c.settings.clusterId) };
+  const prepared = await prepareClusterFirewall({ ...c.firewall, serverLabels });
   c.firewallIds = [...new Set([...c.firewallIds, ...prepared.firewallIds])];
   c.firewallLabels = prepared.serverLabels;
 }
