@@ -215,6 +215,12 @@ const TYPES: TypeSpec[] = [
 ];
 
 const money = (n: number) => ({ net: n.toFixed(4), gross: (n * 1.19).toFixed(4) });
+/**
+ * Prices differ per location, as on Hetzner's price list, where the US and Singapore cost more than the EU; the
+ * factors are the mock's (net EU price × factor, rounded to the cent).
+ */
+const LOCATION_PRICE_FACTOR: Record<string, number> = { ash: 1.2, hil: 1.2, sin: 1.35 };
+const monthlyIn = (t: TypeSpec, l: string) => Math.round(t.monthly * (LOCATION_PRICE_FACTOR[l] ?? 1) * 100) / 100;
 
 export function buildServerTypes(nextId: () => number): ServerType[] {
   return TYPES.map((t) => ({
@@ -232,8 +238,8 @@ export function buildServerTypes(nextId: () => number): ServerType[] {
     deprecation: t.deprecation ?? null,
     prices: t.where.map((l) => ({
       location: l,
-      price_hourly: money(t.monthly / 730),
-      price_monthly: money(t.monthly),
+      price_hourly: money(monthlyIn(t, l) / 730),
+      price_monthly: money(monthlyIn(t, l)),
       included_traffic: (EU.includes(l) ? 20 : 1) * TB,
       price_per_tb_traffic: money(1),
     })),

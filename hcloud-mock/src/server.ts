@@ -202,6 +202,16 @@ export async function startMock(options: MockOptions = {}): Promise<MockServer> 
     res.end(payload);
   }
 
+  /**
+   * The 2026 API names the token whose budget ran out by its first and last four characters; clients must keep
+   * that out of their logs. Tokens shorter than 12 characters are not echoed (the fragments would be most of them).
+   */
+  function rateLimitMessage(req: IncomingMessage): string {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const base = 'limit of requests per hour reached';
+    return token.length >= 12 ? `${base} for token ${token.slice(0, 4)}…${token.slice(-4)}` : base;
+  }
+
   function authenticate(req: IncomingMessage, method: string): ApiError | null {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
@@ -297,7 +307,7 @@ export async function startMock(options: MockOptions = {}): Promise<MockServer> 
     const rate = limiterOn ? bucket.take() : { ...bucket.peek(), ok: true };
     Object.assign(headers, rateHeaders(rate));
     if (!rate.ok) {
-      return reply(errorReply(new ApiError(429, 'rate_limit_exceeded', 'limit of requests per hour reached')));
+      return reply(errorReply(new ApiError(429, 'rate_limit_exceeded', rateLimitMessage(req))));
     }
     const authError = authenticate(req, method);
     if (authError) return reply(errorReply(authError));

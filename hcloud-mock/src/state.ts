@@ -48,8 +48,8 @@ export interface PrimaryIpRecord {
   name: string;
   ip: string;
   type: 'ipv4' | 'ipv6';
+  /** The server it is assigned to; the API shape's assignee_type follows from it (see primaryIpJson). */
   assignee_id: number | null;
-  assignee_type: 'server';
   auto_delete: boolean;
   blocked: boolean;
   created: string;
@@ -293,7 +293,6 @@ export class MockState {
       ip,
       type,
       assignee_id: opts.assignee_id ?? null,
-      assignee_type: 'server',
       auto_delete: opts.auto_delete ?? false,
       blocked: false,
       created: isoNow(),
@@ -359,6 +358,8 @@ export class MockState {
     const { locationId, ...rest } = p;
     return {
       ...structuredClone(rest),
+      // Since 2026-08-01 the API says `unassigned` for a primary IP that is not assigned (before: always `server`).
+      assignee_type: p.assignee_id === null ? 'unassigned' : 'server',
       location: { ...this.location(locationId) },
     };
   }

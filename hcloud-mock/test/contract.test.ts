@@ -382,6 +382,10 @@ describe('contract: catalogue', () => {
       price_hourly: { net: expect.any(String), gross: expect.any(String) },
       price_monthly: { net: '3.4900', gross: expect.any(String) },
     });
+    // Each location has its own price: the US and Singapore cost more than the EU.
+    const monthlyNet = (type: string, loc: string) =>
+      byName[type].prices.find((p: { location: string }) => p.location === loc).price_monthly.net;
+    expect(['fsn1', 'ash', 'sin'].map((l) => monthlyNet('cpx22', l))).toEqual(['6.4900', '7.7900', '8.7600']);
     expect(byName.ccx13.locations.find((l: { name: string }) => l.name === 'sin').available).toBe(false);
     expect(byName.cx22.locations[0].deprecation).toEqual({
       announced: expect.any(String),
@@ -422,7 +426,7 @@ describe('contract: catalogue', () => {
     expect(p.body.primary_ips[0]).toMatchObject({
       type: 'ipv4',
       assignee_id: null,
-      assignee_type: 'server',
+      assignee_type: 'unassigned',
       auto_delete: false,
       dns_ptr: [{ ip: expect.any(String), dns_ptr: expect.any(String) }],
       location: { name: 'fsn1' },

@@ -39,6 +39,10 @@ describe('rate limiting', () => {
     const limited = await api(m, 'GET', '/locations');
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('rate_limit_exceeded');
+    // As the API does since 2026, a 12+ character token is named by its first and last four characters.
+    expect(limited.body.error.message).toBe('limit of requests per hour reached');
+    const long = await api(m, 'GET', '/locations', undefined, 'hcloud-token-0123456789abcdef');
+    expect(long.body.error.message).toBe('limit of requests per hour reached for token hclo…cdef');
     expect(limited.headers.get('ratelimit-remaining')).toBe('0');
     const reset = Number(limited.headers.get('ratelimit-reset'));
     expect(reset).toBeGreaterThan(Date.now() / 1000);

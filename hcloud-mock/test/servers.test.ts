@@ -214,7 +214,10 @@ describe('public networking', () => {
       location: 'fsn1',
     });
     expect(p4.status).toBe(201);
-    expect(p4.body).toMatchObject({ primary_ip: { assignee_id: null, type: 'ipv4' }, action: null });
+    expect(p4.body).toMatchObject({
+      primary_ip: { assignee_id: null, assignee_type: 'unassigned', type: 'ipv4' },
+      action: null,
+    });
     const p6 = await api(m, 'POST', '/primary_ips', { name: 'ip6', type: 'ipv6', location: 'nbg1' });
     const wrongFamily = await api(
       m,
@@ -245,9 +248,10 @@ describe('public networking', () => {
       createServerBody('fixed2', { public_net: { ipv4: p4.body.primary_ip.id } }),
     );
     expect(again.body.error.code).toBe('primary_ip_assigned');
-    expect((await api(m, 'GET', `/primary_ips/${p4.body.primary_ip.id}`)).body.primary_ip.assignee_id).toBe(
-      c.body.server.id,
-    );
+    expect((await api(m, 'GET', `/primary_ips/${p4.body.primary_ip.id}`)).body.primary_ip).toMatchObject({
+      assignee_id: c.body.server.id,
+      assignee_type: 'server',
+    });
     expect((await api(m, 'DELETE', `/primary_ips/${p4.body.primary_ip.id}`)).body.error.code).toBe(
       'primary_ip_assigned',
     );
@@ -257,7 +261,10 @@ describe('public networking', () => {
     const d = await api(m, 'DELETE', `/servers/${c.body.server.id}`);
     await waitActions(m, [d.body.action.id]);
     // The given IP survives unassigned; the auto-created one (auto_delete) is gone.
-    expect((await api(m, 'GET', `/primary_ips/${p4.body.primary_ip.id}`)).body.primary_ip.assignee_id).toBeNull();
+    expect((await api(m, 'GET', `/primary_ips/${p4.body.primary_ip.id}`)).body.primary_ip).toMatchObject({
+      assignee_id: null,
+      assignee_type: 'unassigned',
+    });
     expect((await api(m, 'GET', `/primary_ips/${autoV6}`)).status).toBe(404);
     expect((await api(m, 'DELETE', `/primary_ips/${p4.body.primary_ip.id}`)).status).toBe(204);
   });

@@ -1,7 +1,14 @@
 // Existing primary IPs (by address, name or ID) and volumes (by name or ID) given to the server at create, as the
 // Go driver's --hetzner-primary-ipv4/-ipv6 and --hetzner-volumes do. They belong to the user: Remove never deletes
 // them, and a primary IP set to auto-delete is switched to keep, or deleting the server would take it along.
-import type { HcloudClient, PrimaryIp, Server, ServerCreateRequest, Volume } from '../hcloud';
+import {
+  type HcloudClient,
+  isUnassigned,
+  type PrimaryIp,
+  type Server,
+  type ServerCreateRequest,
+  type Volume,
+} from '../hcloud';
 import { parseHexIPv6 } from './addresses';
 import { FLAG, type FlagSettings } from './flags';
 import type { Logger } from './interface';
@@ -100,10 +107,14 @@ export async function planAttachments(
       );
       return null;
     }
-    if (!(await free(p.assignee_id))) {
+    // Only an IP held by a server can be held by this machine's leftover; `assignee_id` of another type names
+    // something else (IDs are unique per resource type only).
+    const usable = isUnassigned(p) || (p.assignee_type === 'server' && (await free(p.assignee_id)));
+    if (!usable) {
       error(
         flag,
-        `primary IP ${p.name} (${p.ip}) is assigned to server ${p.assignee_id}: unassign it first or choose another`,
+        `primary IP ${p.name} (${p.ip}) is assigned to ${p.assignee_type.replace(/_/g, ' ')} ${p.assignee_id}: ` +
+          'unassign it first or choose another',
       );
       return null;
     }

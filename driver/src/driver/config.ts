@@ -15,6 +15,14 @@ export interface MachineConfig {
   SwarmMaster: boolean;
   SwarmHost: string;
   SwarmDiscovery: string;
+  /**
+   * The server's IP in its private network (the first of `Networks` it has an IP in), whenever one is attached; ''
+   * without a network. Not a BaseDriver field: amazonec2 and others store it under this key, and Rancher's planner
+   * reads it from the stored config as the node's internal address, IPAddress as its external one
+   * (rancher/rancher pkg/capr/planner/config.go: `addAddresses` in v2.11.0 l.358/361 and v2.12.0 l.378/381,
+   * `getMachineNetworkInfo` in v2.13.0 l.425/430, v2.14.0 l.438/443 and v2.15.0 l.491/496).
+   */
+  PrivateIPAddress: string;
   // Go Hetzner driver keys
   AccessToken: string;
   Image: string;
@@ -68,6 +76,7 @@ export function emptyConfig(): MachineConfig {
     SwarmMaster: false,
     SwarmHost: '',
     SwarmDiscovery: '',
+    PrivateIPAddress: '',
     AccessToken: '',
     Image: '',
     ImageID: 0,
@@ -156,6 +165,8 @@ export function parseConfig(json: Uint8Array | string): MachineConfig {
   c.SwarmMaster = bool(r.SwarmMaster);
   c.SwarmHost = str(r.SwarmHost);
   c.SwarmDiscovery = str(r.SwarmDiscovery);
+  // Absent in configs saved before the driver stored it: those machines stay removable.
+  c.PrivateIPAddress = str(r.PrivateIPAddress);
   c.AccessToken = str(r.AccessToken);
   c.Image = str(r.Image);
   c.ImageID = num(r.ImageID);

@@ -49,6 +49,64 @@ export function isCapacityError(err: unknown): boolean {
   );
 }
 
+/** The project limits a `resource_limit_exceeded` answer names (`details.limits[].name`), if any. */
+function limitNames(err: { details: unknown }): string[] {
+  const limits = (err.details as { limits?: unknown } | null)?.limits;
+  if (!Array.isArray(limits)) return [];
+  return limits
+    .map((l) => (l as { name?: unknown } | null)?.name)
+    .filter((n): n is string => typeof n === 'string' && n !== '');
+}
+
+/**
+ * A Hetzner project limit (servers, cores, …): no other type or location helps and waiting does not either, so
+ * Create stops at once and says what to change. The autoscaler meets this first, when it grows a pool past what the
+ * project allows.
+ */
+export function explainLimitError(err: unknown, c: Pick<Candidate, 'location' | 'serverType'>): Error | null {
+  if (!isHcloudError(err, 'resource_limit_exceeded')) return null;
+  const names = limitNames(err);
+  return new Error(
+    `the Hetzner Cloud project has reached a limit${names.length ? ` (${names.join(', ')})` : ''} and cannot take ` +
+      `another ${describeCandidate(c)} (resource_limit_exceeded: ${err.apiMessage}): ask Hetzner to raise the ` +
+      "project's limits or delete servers you no longer need; with the cluster autoscaler, lower the pool's " +
+      'maximum size to what the project allows',
+    { cause: err },
+  );
+}
+
+/**
+ * The last pair failed for capacity and there is no other to try: what happened, in words that name the flags to
+ * change. The API's code stays in the text (logs, support requests).
+ */
+export function explainCapacityError(
+  err: unknown,
+  c: Pick<Candidate, 'location' | 'serverType'>,
+  placement: { group?: number | null; spread?: boolean } = {},
+): Error {
+  const code = isHcloudError(err) ? err.code : 'error';
+  const said = isHcloudError(err) && err.apiMessage ? `: ${err.apiMessage}` : '';
+  const type = c.serverType.name;
+  const where = c.location.name;
+  const widen =
+    `add fallback types to --${FLAG.serverType} (e.g. "${type},<another type>") or fallback locations to ` +
+    `--${FLAG.location} (e.g. "${where},<another location>")`;
+  let message: string;
+  if (code === 'resource_unavailable') {
+    message = `Hetzner has no ${type} available in ${where} right now (${code}${said}): ${widen}, or try again later`;
+  } else if (code === 'placement_error') {
+    const fixedGroup = placement.group && !placement.spread;
+    message = fixedGroup
+      ? `Hetzner could not place a ${type} server in ${where} in placement group ${placement.group} (${code}${said}): ` +
+        `a spread group holds at most 10 servers, each on its own host; use --${FLAG.placementGroupSpread}, which ` +
+        `opens another group when one is full, or ${widen}`
+      : `Hetzner could not place a ${type} server in ${where} (${code}${said}): ${widen}, or try again later`;
+  } else {
+    message = `server type ${type} cannot be created in ${where} (${code}${said}): choose a type sold there, or ${widen}`;
+  }
+  return new Error(message, { cause: err });
+}
+
 export interface FallbackPlan {
   plan: CreatePlan | null;
   problems: Problem[];
@@ -263,7 +321,7 @@ export async function postWithFallback<T>(opts: {
           logger.debug(`Spread group ${groupId} filled up or was removed meanwhile; choosing again`);
           continue;
         }
-        if (!isCapacityError(err)) throw err;
+        if (!isCapacityError(err)) throw explainLimitError(err, c) ?? err;
         last = err;
         const code = isHcloudError(err) ? err.code : 'error';
         tried.push(`${describeCandidate(c)}: ${code}`);
@@ -276,7 +334,9 @@ export async function postWithFallback<T>(opts: {
       }
     }
   }
-  if (candidates.length === 1 && last) throw last;
+  if (candidates.length === 1 && last) {
+    throw explainCapacityError(last, candidates[0]!, { group: opts.body.placement_group, spread: spread !== null });
+  }
   throw new Error(
     `no server could be created on any of the ${candidates.length} type/location pairs (${tried.join('; ')}): add ` +
       `more types to --${FLAG.serverType} or locations to --${FLAG.location}, or try again later`,

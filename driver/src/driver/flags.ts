@@ -81,7 +81,11 @@ const CREATE_FLAGS: readonly CreateFlag[] = Object.freeze([
     'Image name (e.g. ubuntu-24.04, matched to the server type architecture) or the ID of an image or snapshot',
     DEFAULT_IMAGE,
   ),
-  bool(FLAG.usePrivateNetwork, 'Reach the server through its private network IP instead of a public IP'),
+  bool(
+    FLAG.usePrivateNetwork,
+    'Rancher connects to the server through its private network IP instead of a public IP (cluster traffic uses ' +
+      'the private network whenever one is attached, with or without this flag)',
+  ),
   slice(
     FLAG.networks,
     'IDs or names of private networks to attach the server to; <network>:<ip-range> picks the subnet, ' +

@@ -28,6 +28,7 @@ import { generateEd25519KeyPair, type KeyPair, writeKeyPair } from '../ssh/keys'
 import { machineAddresses } from './addresses';
 import { applyAttachments, keepPrimaryIps } from './attachments';
 import { emptyConfig, type MachineConfig, parseConfig, serializeConfig } from './config';
+import { costLine } from './cost';
 import { type PlanExtras, planExtras } from './extras';
 import { describeCandidate, postWithFallback } from './fallback';
 import {
@@ -259,6 +260,7 @@ export class HetznerDriver implements Driver {
     this.logger.info(
       `Configuration checked: ${plan.serverType.name} in ${plan.location.name}, image ${describeImage(plan)}`,
     );
+    this.logger.info(`Price: ${costLine(plan.serverType, plan.location.name)}`);
   }
 
   /** Plans the create and logs the warnings; any error problem is thrown as one error naming every flag at fault. */
@@ -356,6 +358,7 @@ export class HetznerDriver implements Driver {
       const chosen = posted.candidate;
       if (chosen.serverType.name !== plan.serverType.name || chosen.location.name !== plan.location.name) {
         this.logger.info(`Server ${name} is ${describeCandidate(chosen)} (capacity fallback)`);
+        this.logger.info(`Price: ${costLine(chosen.serverType, chosen.location.name)}`);
       }
       // The pair actually used, so the stored config says what the machine is, not what was wished for.
       this.config.Type = chosen.serverType.name;
@@ -392,6 +395,7 @@ export class HetznerDriver implements Driver {
       const addr = machineAddresses(running, { usePrivateNetwork: s.usePrivateNetwork, networkIds: plan.networkIds });
       this.config.IPAddress = addr.ip;
       this.config.IPv6Address = addr.ipv6;
+      this.config.PrivateIPAddress = addr.privateIp;
 
       if (s.rdnsTemplate) {
         const rdns = {
@@ -549,6 +553,7 @@ export class HetznerDriver implements Driver {
     this.config.KeyID = 0;
     this.config.IPAddress = '';
     this.config.IPv6Address = '';
+    this.config.PrivateIPAddress = '';
     if (failures.length === 0) {
       return new Error(`Creating server ${name} ${reason}. Everything it created has been removed.`, {
         cause: original,
@@ -693,9 +698,27 @@ export class HetznerDriver implements Driver {
             { cause: err },
           );
         }
+        // A server still being built (its create outlives a killed job or a machine deleted while provisioning)
+        // stays locked for minutes: wait for what holds it, then retry, rather than fail and leave it to Rancher.
+        if (isHcloudError(err, 'locked')) await this.waitForRunningActions(client, id);
         throw err;
       }
     });
+  }
+
+  /** Waits (up to the create timeout) for the server's running actions to end, however they end. */
+  private async waitForRunningActions(client: HcloudClient, id: number): Promise<void> {
+    try {
+      const running = await client.servers.actions(id, { status: 'running' });
+      if (running.length === 0) return;
+      this.logger.info(
+        `Server ${id} is busy (${running.map((a) => a.command).join(', ')}); waiting for it before deleting it`,
+      );
+      await client.actions.waitFor(running, { timeoutMs: this.timeouts.createMs });
+    } catch (err) {
+      // A failed create is as good as a finished one here; a timeout or lookup error leaves the ordinary retries.
+      this.logger.debug(`waiting for the actions of server ${id}: ${(err as Error).message}`);
+    }
   }
 
   private async deleteKey(client: HcloudClient, id: number): Promise<boolean> {

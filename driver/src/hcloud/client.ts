@@ -118,7 +118,7 @@ export class HcloudClient {
       random,
       maxWaitMs: opts.rateLimitMaxWaitMs ?? 60_000,
     });
-    h = errorHandler(h);
+    h = errorHandler(h, { token });
     h = retryHandler(h, {
       maxRetries: opts.maxRetries ?? 5,
       rateLimitRetries: opts.rateLimitRetries ?? 12,
@@ -157,6 +157,7 @@ export class HcloudClient {
   /** One API call with retries, rate limiting and typed errors. Resolves to the decoded body (undefined for 204). */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     if (!path.startsWith('/')) throw new TypeError(`Hetzner API path must start with "/": ${path}`);
+    refuseRemovedEndpoint(path);
     const res = await this.handler({
       method: method.toUpperCase(),
       path,
@@ -196,5 +197,26 @@ export class HcloudClient {
     const out: T[] = [];
     for await (const item of this.paginate<T>(path, key, query)) out.push(item);
     return out;
+  }
+}
+
+/**
+ * Hetzner phased datacenters out (changelog 2025-12-16, removed 2026-07-01): `/datacenters` answers 410, and its
+ * content (a location plus a server type list) lives in `/locations` and `server_types[].locations`. No request is
+ * ever built for it, however the path is spelled (dot segments, doubled slashes, percent-escapes, case).
+ */
+function refuseRemovedEndpoint(path: string): void {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // A malformed escape is left as it is; the API rejects such a path itself.
+  }
+  const normalized = new URL(decoded.replace(/\/{2,}/g, '/'), 'http://endpoint.invalid').pathname.toLowerCase();
+  if (/^\/datacenters(?:\/|$)/.test(normalized)) {
+    throw new TypeError(
+      `Hetzner API path ${path} is refused: datacenters were removed from the API (use locations and ` +
+        'server_types[].locations)',
+    );
   }
 }

@@ -47,6 +47,7 @@ export type {
   PlacementGroupListQuery,
 } from './resources/placement-group';
 export type { PrimaryIp, PrimaryIpClient, PrimaryIpListQuery } from './resources/primary-ip';
+export { isUnassigned } from './resources/primary-ip';
 export type {
   AttachToNetworkRequest,
   PowerOptions,

@@ -2,6 +2,10 @@
 // in PreCreateCheck (family, assignment, location), and still there after Remove.
 import type { MockServer } from 'hcloud-mock';
 import { describe, expect, it } from 'vitest';
+import { planAttachments } from '../../src/driver/attachments';
+import type { FlagSettings } from '../../src/driver/flags';
+import type { HcloudClient, PrimaryIp, Server } from '../../src/hcloud';
+import { mockApi } from '../fixtures/mock-api';
 import { captureLogger, configuredDriver, fastMockPerFile, resourcesOf, TOKEN } from './helpers';
 
 let mock: MockServer;
@@ -41,6 +45,10 @@ describe('existing primary IPs and volumes', () => {
     const vol1 = addVolume('att-data', 'fsn1');
     const vol2 = addVolume('att-logs', 'fsn1');
     const inside = v6.ip.replace(/::\/64$/, '::1');
+    // The API's shape since 2026-08-01: a free primary IP is `unassigned`.
+    const shape = async (id: number) =>
+      ((await mockApi(mock, TOKEN, 'GET', `/primary_ips/${id}`)) as { primary_ip: PrimaryIp }).primary_ip;
+    expect(await shape(v4.id)).toMatchObject({ assignee_id: null, assignee_type: 'unassigned' });
     const logger = captureLogger();
     const d = await configuredDriver(
       mock,
@@ -65,6 +73,7 @@ describe('existing primary IPs and volumes', () => {
     expect(body.location).toBe('fsn1');
     const srv = resourcesOf(mock, 'att-ok').servers[0]!;
     expect(srv.ipv4).toBe(v4.id);
+    expect(await shape(v4.id)).toMatchObject({ assignee_id: srv.id, assignee_type: 'server' });
     expect(mock.state.volumes.get(vol1)!.server).toBe(srv.id);
     expect(mock.state.primaryIps.get(v4.id)!.auto_delete).toBe(false);
     const cfg = JSON.parse(new TextDecoder().decode(await d.getConfigRaw())) as Record<string, unknown>;
@@ -73,8 +82,8 @@ describe('existing primary IPs and volumes', () => {
 
     await d.remove();
     expect(resourcesOf(mock, 'att-ok').servers).toEqual([]);
-    expect(mock.state.primaryIps.get(v4.id)).toMatchObject({ assignee_id: null });
-    expect(mock.state.primaryIps.get(v6.id)).toMatchObject({ assignee_id: null });
+    expect(await shape(v4.id)).toMatchObject({ assignee_id: null, assignee_type: 'unassigned' });
+    expect(await shape(v6.id)).toMatchObject({ assignee_id: null, assignee_type: 'unassigned' });
     expect(mock.state.volumes.get(vol1)).toMatchObject({ server: null });
     expect(mock.state.volumes.get(vol2)).toMatchObject({ server: null });
   });
@@ -128,5 +137,83 @@ describe('existing primary IPs and volumes', () => {
     expect(mock.state.servers.size).toBe(before);
     expect(mock.state.primaryIps.get(taken.id)!.assignee_id).toBe(other.id);
     expect(mock.state.volumes.get(busy)!.server).toBe(other.id);
+  });
+});
+
+describe('primary IP assignment, in the API shapes before and after 2026-08-01', () => {
+  const MACHINE = 'att-shape';
+  const ip = (over: Partial<PrimaryIp>): PrimaryIp => ({
+    id: 7001,
+    name: 'shape-v4',
+    type: 'ipv4',
+    ip: '198.51.100.7',
+    dns_ptr: [],
+    assignee_id: null,
+    assignee_type: 'unassigned',
+    auto_delete: false,
+    blocked: false,
+    location: { id: 1, name: 'fsn1' },
+    labels: {},
+    protection: { delete: false },
+    created: '2026-08-02T00:00:00Z',
+    ...over,
+  });
+  /** A client that knows one primary IP and one server: this machine's own leftover, ID 42. */
+  const clientWith = (p: PrimaryIp, serverLookups: number[]) =>
+    ({
+      primaryIps: { get: async (id: number) => (id === p.id ? p : null), getByName: async () => null },
+      volumes: { get: async () => null, getByName: async () => null },
+      servers: {
+        get: async (id: number): Promise<Server | null> => {
+          serverLookups.push(id);
+          return id === 42
+            ? ({
+                id,
+                name: MACHINE,
+                labels: { 'managed-by': 'rancher-machine', machine: MACHINE },
+              } as unknown as Server)
+            : null;
+        },
+      },
+    }) as unknown as HcloudClient;
+  const settings = { primaryIpv4: '7001', primaryIpv6: '', volumes: [], clusterId: '' } as unknown as FlagSettings;
+
+  it.each([
+    ['unassigned (2026)', { assignee_type: 'unassigned' }],
+    ['server with no assignee (before)', { assignee_type: 'server' }],
+  ] as const)('a free IP, %s, is taken without looking up a server', async (_what, over) => {
+    const lookups: number[] = [];
+    const r = await planAttachments(clientWith(ip(over), lookups), settings, MACHINE);
+    expect(r.problems).toEqual([]);
+    expect(r.attachments.ipv4?.id).toBe(7001);
+    expect(lookups).toEqual([]);
+  });
+
+  it("an IP held by this machine's leftover server is usable; one held by another resource type is not", async () => {
+    const lookups: number[] = [];
+    const mine = await planAttachments(
+      clientWith(ip({ assignee_id: 42, assignee_type: 'server' }), lookups),
+      settings,
+      MACHINE,
+    );
+    expect(mine.problems).toEqual([]);
+    expect(lookups).toEqual([42]);
+    // The same number as a load balancer's ID is not that server.
+    const other: number[] = [];
+    const lb = await planAttachments(
+      clientWith(ip({ assignee_id: 42, assignee_type: 'load_balancer' }), other),
+      settings,
+      MACHINE,
+    );
+    expect(lb.attachments.ipv4).toBeNull();
+    expect(lb.problems).toEqual([
+      {
+        severity: 'error',
+        flag: 'hetzner-primary-ipv4',
+        message:
+          'primary IP shape-v4 (198.51.100.7) is assigned to load balancer 42: unassign it first or choose another',
+      },
+    ]);
+    expect(other).toEqual([]);
   });
 });

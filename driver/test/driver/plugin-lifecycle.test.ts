@@ -56,6 +56,8 @@ async function lifecycle(name: string, values: Record<string, FlagValue>) {
     await client.preCreateCheck();
     await client.create();
     const saved = await client.getConfigRawBytes();
+    // The server's IPs in its private networks, as the API has them.
+    const privateIps = resourcesOf(mock, name).servers.flatMap((srv) => srv.privateNet.map((p) => p.ip));
     expect(await client.getState()).toBe(MachineState.Running);
     const ip = await client.getIP();
     expect(await client.getSSHHostname()).toBe(ip);
@@ -78,7 +80,8 @@ async function lifecycle(name: string, values: Record<string, FlagValue>) {
     expect(await rm.client.getState()).toBe(MachineState.NotFound);
     await rm.client.close();
     expect(resourcesOf(mock, name)).toEqual({ servers: [], keys: [] });
-    return { ip };
+    const stored = JSON.parse(new TextDecoder().decode(saved)) as Record<string, unknown>;
+    return { ip, stored, privateIps };
   } finally {
     await client.killProcess().catch(() => {});
   }
@@ -104,8 +107,9 @@ describe('plugin protocol lifecycle', () => {
   it(
     'private network, and existing SSH key + placement group + firewalls + labels',
     async () => {
-      const [a] = await Promise.all([
+      const [a, b, c] = await Promise.all([
         lifecycle('pl-private', { 'hetzner-use-private-network': true, 'hetzner-networks': ['private'] }),
+        lifecycle('pl-net-public', { 'hetzner-networks': ['private'] }),
         lifecycle('pl-extras', {
           'hetzner-existing-ssh-key': 'admin',
           'hetzner-placement-group': 'spread-demo',
@@ -115,6 +119,15 @@ describe('plugin protocol lifecycle', () => {
         }),
       ]);
       expect(a.ip).toMatch(/^10\.0\./);
+      // Rancher's planner takes the node's internal address from the stored PrivateIPAddress, its external one from
+      // IPAddress: with a network attached the first is the server's IP there, whatever Rancher connects to.
+      expect(a.privateIps).toEqual([a.ip]);
+      expect(a.stored).toMatchObject({ IPAddress: a.ip, PrivateIPAddress: a.ip });
+      expect(b.ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+      expect(b.privateIps).toEqual([expect.stringMatching(/^10\.0\.1\.\d+$/)]);
+      expect(b.stored).toMatchObject({ IPAddress: b.ip, PrivateIPAddress: b.privateIps[0] });
+      expect(c.privateIps).toEqual([]);
+      expect(c.stored).toMatchObject({ PrivateIPAddress: '' });
     },
     PLUGIN_TEST_TIMEOUT,
   );

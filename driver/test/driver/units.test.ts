@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { firstHostOf, machineAddresses } from '../../src/driver/addresses';
+import { firstHostOf, machineAddresses, privateAddress } from '../../src/driver/addresses';
 import { parseConfig, serializeConfig } from '../../src/driver/config';
 import { MachineState } from '../../src/driver/interface';
 import { isOwnedBy, machineSelector, ownershipLabels, parseUserLabels, toLabelValue } from '../../src/driver/labels';
@@ -143,6 +143,7 @@ describe('addresses', () => {
     expect(machineAddresses(server, { usePrivateNetwork: true, networkIds: [2] })).toEqual({
       ip: '10.1.0.2',
       ipv6: '2001:db8:5::1',
+      privateIp: '10.1.0.2',
     });
     expect(machineAddresses(server, { usePrivateNetwork: false, networkIds: [] }).ip).toBe('203.0.113.5');
     expect(
@@ -160,6 +161,39 @@ describe('addresses', () => {
         { usePrivateNetwork: true, networkIds: [] },
       ),
     ).toThrow(/private network/);
+  });
+
+  it('reports the private IP as the internal address whenever a network is attached, whatever Rancher connects to', () => {
+    const server = {
+      public_net: { ipv4: { ip: '203.0.113.5' }, ipv6: { ip: '2001:db8:5::/64' } },
+      private_net: [
+        { network: 1, ip: '10.0.0.2' },
+        { network: 2, ip: '10.1.0.2' },
+      ],
+    };
+    // Public connection, private cluster traffic: the network listed first wins, not the API's order.
+    expect(machineAddresses(server, { usePrivateNetwork: false, networkIds: [2, 1] })).toEqual({
+      ip: '203.0.113.5',
+      ipv6: '2001:db8:5::1',
+      privateIp: '10.1.0.2',
+    });
+    // A listed network the server has no IP in yet is passed over; with none listed, the first attached one.
+    expect(privateAddress(server, [3, 1])).toBe('10.0.0.2');
+    expect(privateAddress(server, [])).toBe('10.0.0.2');
+    expect(privateAddress({ ...server, private_net: [{ network: 1, ip: '' }] }, [1])).toBe('');
+    // No network: no internal address, so Rancher leaves node-ip to RKE2 as before.
+    const publicOnly = { public_net: server.public_net, private_net: [] };
+    expect(machineAddresses(publicOnly, { usePrivateNetwork: false, networkIds: [] })).toEqual({
+      ip: '203.0.113.5',
+      ipv6: '2001:db8:5::1',
+      privateIp: '',
+    });
+    // IPv6-only server in a network.
+    const v6 = { public_net: { ipv4: null, ipv6: server.public_net.ipv6 }, private_net: server.private_net };
+    expect(machineAddresses(v6, { usePrivateNetwork: false, networkIds: [1] })).toMatchObject({
+      ip: '2001:db8:5::1',
+      privateIp: '10.0.0.2',
+    });
   });
 });
 

@@ -328,6 +328,66 @@ describe.skipIf(!haveGo)('Rancher and rancher-machine driving our plugin (Go sta
   );
 
   it.concurrent(
+    'private network: the stored config carries PrivateIPAddress for Rancher’s planner; `ip` and `status` read it back; an older config without it still works',
+    async ({ expect }) => {
+      const script = join(workDir, 'install-net.sh');
+      writeFileSync(script, '#!/bin/sh\necho net\n');
+      const networkId = [...mock.state.networks.values()].find((n) => n.name === 'private')?.id;
+      const machines: { name: string; values: Record<string, FieldValue>; connect: 'public' | 'private' }[] = [
+        // Rancher outside the network: it connects to the public IPv4, cluster traffic uses the private IP.
+        { name: 'rf-net-public', values: { 'hetzner-networks': ['private'] }, connect: 'public' },
+        // Rancher inside the network: both addresses are the private IP.
+        {
+          name: 'rf-net-private',
+          values: { 'hetzner-networks': ['private'], 'hetzner-use-private-network': true },
+          connect: 'private',
+        },
+      ];
+      for (const m of machines) {
+        const created = await machine(createArgs(m.name, script, m.values));
+        expect(created.code, explain(created)).toBe(0);
+        const server = resourcesOf(mock, m.name).servers[0];
+        const privateIp = server?.privateNet.find((p) => p.network === networkId)?.ip;
+        const publicIp = server?.ipv4 ? mock.state.primaryIps.get(server.ipv4)?.ip : undefined;
+        expect(privateIp).toMatch(/^10\.0\.1\.\d+$/);
+        expect(publicIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+        const connect = m.connect === 'public' ? publicIp : privateIp;
+        // config.json as rancher-machine saved it: what Rancher's planner reads (Driver.IPAddress, .PrivateIPAddress).
+        const saved = hostConfig(m.name);
+        expect(saved.Driver).toMatchObject({ IPAddress: connect, PrivateIPAddress: privateIp });
+        expect(created.result.info.GetIP).toBe(connect);
+        expect(created.result.info.GetSSHHostname).toBe(connect);
+
+        const ip = await machine(['ip', m.name]);
+        expect(ip.code, explain(ip)).toBe(0);
+        expect(ip.result.calls).toEqual(
+          ['GetVersion', 'SetConfigRaw', 'GetMachineName', 'GetIP', 'Close'].map((c) => `ip:${c}`),
+        );
+        expect(ip.result.info.ip).toBe(connect);
+        expect(ip.stdout.split('\n')).toContain(connect);
+        const status = await machine(['status', m.name]);
+        expect(status.code, explain(status)).toBe(0);
+        expect(status.result.state).toBe('Running');
+      }
+
+      // A machine saved by the previous release (no PrivateIPAddress key): `ip` answers, `rm` removes it.
+      const path = join(store, 'machines', 'rf-net-private', 'config.json');
+      const old = hostConfig('rf-net-private');
+      delete old.Driver.PrivateIPAddress;
+      writeFileSync(path, JSON.stringify(old));
+      const ip = await machine(['ip', 'rf-net-private']);
+      expect(ip.code, explain(ip)).toBe(0);
+      expect(ip.result.info.ip).toBe(old.Driver.IPAddress);
+      for (const m of machines) {
+        const rm = await machine(['rm', '-y', m.name]);
+        expect(rm.code, explain(rm)).toBe(0);
+        expect(resourcesOf(mock, m.name)).toEqual({ servers: [], keys: [] });
+      }
+    },
+    TIMEOUT,
+  );
+
+  it.concurrent(
     'userData set through the API: the NodeDriver makes it a file, rancher-machine merges its install script, the driver sends the result',
     async ({ expect }) => {
       const name = 'c-ud-pool1-7c9d8f6b4-q4w5e';

@@ -19,11 +19,13 @@ async function concurrentCreates(scope: 'client' | 'process') {
   });
   try {
     let waits = 0;
+    const lines: string[] = [];
     const logger: Logger = {
-      info() {},
-      warn() {},
-      error() {},
+      info: (m) => lines.push(m),
+      warn: (m) => lines.push(m),
+      error: (m) => lines.push(m),
       debug: (m) => {
+        lines.push(m);
         if (m.includes('rate limit reached')) waits++;
       },
     };
@@ -51,7 +53,7 @@ async function concurrentCreates(scope: 'client' | 'process') {
       .map((r) => String((r as PromiseRejectedResult).reason));
     const running = [...mock.state.servers.values()].filter((s) => s.status === 'running').length;
     const stats = mock.stats();
-    return { failed, running, waits, limited: stats.byStatus['429'] ?? 0, total: stats.total };
+    return { failed, running, waits, lines, limited: stats.byStatus['429'] ?? 0, total: stats.total };
   } finally {
     await mock.stop();
   }
@@ -72,5 +74,14 @@ describe('shared rate limit', () => {
     expect(r.failed).toEqual([]);
     expect(r.running).toBe(10);
     expect(r.limited).toBeGreaterThan(0);
+    // The mock's 429s name the token by its first and last four characters, as Hetzner's do: the retry lines
+    // quote those answers, with the fragments cut out.
+    const quoted = r.lines.filter((l) => l.includes('rate_limit_exceeded'));
+    expect(quoted.length).toBeGreaterThan(0);
+    // (This test token holds the word "token", so that word goes too.)
+    for (const l of quoted) expect(l).toContain('reached for [redacted] [redacted]…[redacted]');
+    for (const fragment of [TOKEN, TOKEN.slice(0, 4), TOKEN.slice(-4)]) {
+      expect(r.lines.filter((l) => l.includes(fragment))).toEqual([]);
+    }
   }, 60_000);
 });

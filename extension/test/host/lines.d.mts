@@ -7,6 +7,9 @@ export interface RancherLine {
   vuex: string;
   poolProps: string[];
   ipFamily: 'none' | 'hasIpv6' | 'isIpv6/isDualStack';
+  provisioner: { registry: '$plugin' | '$extension'; t: '$t' | 't'; savePoolsPriority: number };
+  /** The machine pool has Rancher's own autoscalingMinSize / autoscalingMaxSize (2.13+). */
+  autoscaling: boolean;
 }
 export const LINES: RancherLine[];
 export function vueDir(l: RancherLine): string;

@@ -237,6 +237,39 @@ async function runLine(browser, baseUrl, mockUrl, line, version) {
       assert.deepEqual(problems, []);
     });
 
+    await check(`the pool gets the cluster autoscaler's annotations${line.autoscaling ? " and Rancher's own fields" : ''}`, async () => {
+      const A = 'cluster.provisioning.cattle.io/autoscaler-';
+      await page.locator('[data-testid="hetzner-autoscaler-enabled"] .checkbox-container').click();
+      await page.waitForFunction(
+        (key) => window.__host.pool()?.pool?.machineDeploymentAnnotations?.[key] !== undefined,
+        `${A}resource-cpu`,
+        { timeout: 5000 },
+      );
+      const { pool } = await page.evaluate(() => window.__host.pool());
+      const config = await page.evaluate(() => window.__host.config());
+      // The mock's cx23 (the form's default type): 2 vCPU, 4 GB RAM, 40 GB disk.
+      assert.equal(config.serverType, 'cx23');
+      assert.deepEqual(pool.machineDeploymentAnnotations, {
+        [`${A}min-size`]: '1',
+        [`${A}max-size`]: '3',
+        [`${A}resource-cpu`]: '2',
+        [`${A}resource-memory`]: '4G',
+        [`${A}resource-ephemeral-storage`]: '40G',
+        // The same capacity for Rancher's own autoscaler (the Cluster API provider reads the MachineDeployment).
+        'capacity.cluster-autoscaler.kubernetes.io/cpu': '2',
+        'capacity.cluster-autoscaler.kubernetes.io/memory': '4G',
+        'capacity.cluster-autoscaler.kubernetes.io/ephemeral-disk': '40G',
+      });
+      if (line.autoscaling) {
+        assert.equal(pool.autoscalingMinSize, 1);
+        assert.equal(pool.autoscalingMaxSize, 3);
+      } else {
+        assert.ok(!('autoscalingMinSize' in pool) && !('autoscalingMaxSize' in pool), 'no autoscalingMin/MaxSize before 2.13');
+      }
+      assert.equal((await rec()).poolValid, true);
+      await scan();
+    });
+
     await check("the machine pool's test() reaches the form through the async wrapper", async () => {
       const r = await page.evaluate(() => window.__host.poolTest());
       assert.equal(r.reachable, true, 'MachinePool.vue $refs.configComponent.test is a function');
@@ -255,6 +288,56 @@ async function runLine(browser, baseUrl, mockUrl, line, version) {
       const ok = await page.evaluate(() => window.__host.saveCredential());
       assert.equal(ok.ok, true, 'a read-write token passes');
       assert.equal((await rec()).credValid, true);
+    });
+
+    await check('the cluster-create tab and the hetzner provisioner write the cloud provider; the token only in a Secret', async () => {
+      assert.equal(loaded.dynamic.provisioner?.hetzner, 'function', 'provisioner hetzner');
+      assert.deepEqual(loaded.tabs['cluster-create-rke2'], ['hetzner-cloud-provider'], 'the CLUSTER_CREATE_RKE2 tab');
+      await page.locator('[data-testid="hetzner-cloud-provider"]').waitFor();
+      await page.locator('[data-testid="hetzner-cloud-provider-enable"] .checkbox-container').click();
+      await page.waitForTimeout(150);
+      await scan();
+      const secretsIn = (kube) => Object.keys(kube).filter((k) => k.startsWith('secret/fleet-default/'));
+      // Refused first: a pool hostname limit under 63 lets node names differ from server names. Nothing is written.
+      await page.evaluate(() => window.__host.setHostnameLimit(30));
+      const refused = await page.evaluate(() => window.__host.createCluster());
+      assert.equal(refused.ok, false, 'a hostname limit of 30 is refused');
+      assert.match(refused.error, /Pool workers limits host names to 30 characters/);
+      await page.locator('#cluster-errors').getByText(/limits host names/).first().waitFor();
+      assert.deepEqual(secretsIn(await page.evaluate(() => window.__host.kube())), []);
+      assert.equal((await rec()).savedCluster, null, 'no cluster saved');
+
+      await page.evaluate(() => window.__host.setHostnameLimit(0));
+      const created = await page.evaluate(() => window.__host.createCluster());
+      assert.deepEqual(created, { ok: true });
+      const cluster = (await rec()).savedCluster;
+      const token = await page.evaluate(() => window.__host.clusterToken);
+      const posted = JSON.stringify(cluster);
+      assert.ok(!posted.includes(token) && !posted.includes(Buffer.from(token).toString('base64')), 'the token is not in the cluster');
+      const rke = cluster.spec.rkeConfig;
+      assert.equal(rke.machineGlobalConfig['cloud-provider-name'], 'external');
+      assert.equal(rke.machineGlobalConfig['disable-cloud-controller'], true);
+      assert.equal(rke.machineSelectorConfig[0].config['cloud-provider-name'], 'external', 'the Basics tab choice is replaced');
+      const { default: jsyaml } = await import('js-yaml');
+      const charts = jsyaml.loadAll(rke.additionalManifest).filter((d) => d?.kind === 'HelmChart');
+      assert.deepEqual(charts.map((c) => [c.spec.chart, c.spec.version, c.spec.bootstrap]), [
+        ['hcloud-cloud-controller-manager', '1.35.0', true], ['hcloud-csi', '2.22.1', true],
+      ]);
+      const ccm = jsyaml.load(charts[0].spec.valuesContent);
+      assert.deepEqual(ccm.networking, { enabled: false });
+      assert.equal(ccm.env.HCLOUD_LOAD_BALANCERS_LOCATION.value, 'nbg1', 'from the pool the form edited');
+      const files = rke.machineSelectorFiles;
+      assert.equal(files.length, 1);
+      assert.equal(files[0].fileSources[0].secret.name, 'harness-cluster-hcloud-token');
+      assert.equal(files[0].fileSources[0].secret.items[0].path, '/var/lib/rancher/rke2/server/manifests/hetzner-hcloud-token.yaml');
+      const kube = await page.evaluate(() => window.__host.kube());
+      assert.deepEqual(secretsIn(kube), ['secret/fleet-default/harness-cluster-hcloud-token']);
+      const secret = kube['secret/fleet-default/harness-cluster-hcloud-token'];
+      assert.equal(secret.metadata.annotations['rke.cattle.io/object-authorized-for-clusters'], 'harness-cluster');
+      assert.equal(secret.metadata.ownerReferences?.[0]?.uid, 'uid-harness-cluster', 'the cluster owns the Secret');
+      const manifest = jsyaml.load(Buffer.from(secret.data['hetzner-hcloud-token.yaml'], 'base64').toString('utf8'));
+      assert.deepEqual(manifest.metadata, { name: 'hcloud', namespace: 'kube-system' });
+      assert.equal(manifest.stringData.token, token, 'the Secret carries the credential\'s token');
     });
 
     await scan();

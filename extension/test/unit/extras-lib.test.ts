@@ -178,6 +178,15 @@ describe('pool: quantity, cost and IP families', () => {
     expect(monthlyCost(undefined, 'fsn1', 3)).toBeUndefined();
   });
 
+  it('gives no price where the type cannot be ordered (the form says why), and prices each location on its own', () => {
+    const cpx22 = serverTypes.find((t) => t.name === 'cpx22')!;
+
+    // Listed with a price in ash, but deprecated there: no cost line.
+    expect(cpx22.prices.some((p) => p.location === 'ash')).toBe(true);
+    expect(monthlyCost(cpx22, 'ash', 2)).toBeUndefined();
+    expect(monthlyCost(cpx22, 'fsn1', 2)?.each).toMatch(/^€\d+\.\d\d$/);
+  });
+
   it('derives the cluster\'s IP families on the pool, not the addresses a server has', () => {
     const cidr = (c: string) => ({ spec: { rkeConfig: { machineGlobalConfig: { 'cluster-cidr': c } } } });
     const none = {

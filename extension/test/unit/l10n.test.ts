@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { messages } from './i18n';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '../../pkg/hetzner-node-driver');
-const sources = ['machine-config/hetzner.vue', 'cloud-credential/hetzner.vue', ...readdirSync(join(pkg, 'lib')).map((f) => `lib/${ f }`)]
+const sources = ['machine-config/hetzner.vue', 'cloud-credential/hetzner.vue', 'components/CloudProviderTab.vue', 'index.ts', ...readdirSync(join(pkg, 'lib')).map((f) => `lib/${ f }`)]
   .map((f) => readFileSync(join(pkg, f), 'utf8'))
   .join('\n');
 
@@ -45,6 +45,8 @@ describe('l10n/en-us.yaml', () => {
       ...[...readFileSync(join(pkg, 'lib/rdns.ts'), 'utf8').matchAll(/key: '(rdns\.\w+)'/g)].map((m) => `hetzner.machineConfig.validation.${ m[1] }`),
       ...[...readFileSync(join(pkg, 'lib/networks.ts'), 'utf8').matchAll(/key: '(network\w+)'/g)].map((m) => `hetzner.machineConfig.validation.${ m[1] }`),
       ...['primaryIpAssignedWarning', 'volumeAttachedWarning'].map((k) => `hetzner.machineConfig.validation.${ k }`),
+      ...['lib/cloud-provider.ts', 'lib/cloud-provider-hook.ts'].flatMap((f) => [...readFileSync(join(pkg, f), 'utf8').matchAll(/(?:\{|^)\s*key: '(\w+)'/gm)])
+        .map((m) => `hetzner.cloudProvider.problems.${ m[1] }`),
       'cluster.provider.hetzner',
     ];
 

@@ -1,8 +1,11 @@
 // Turns non-2xx answers into typed errors: the API's envelope becomes HcloudError, anything else HttpStatusError.
+// What the answer says is cut free of the token first (see redact.ts): these texts end up in errors and logs.
 import { HcloudError, HttpStatusError } from '../errors';
+import { redactDeep, redactToken } from '../redact';
 import { describeTarget, type Handler } from './types';
 
-export function errorHandler(next: Handler): Handler {
+export function errorHandler(next: Handler, opts: { token?: string } = {}): Handler {
+  const token = opts.token ?? '';
   return async (req) => {
     const res = await next(req);
     if (res.status < 400) return res;
@@ -13,8 +16,8 @@ export function errorHandler(next: Handler): Handler {
       throw new HcloudError({
         status: res.status,
         code: e.code,
-        message: typeof e.message === 'string' ? e.message : '',
-        details: e.details,
+        message: typeof e.message === 'string' ? redactToken(e.message, token) : '',
+        details: redactDeep(e.details, token),
         correlationId,
         method: req.method,
         path: describeTarget(req),
@@ -26,7 +29,7 @@ export function errorHandler(next: Handler): Handler {
       method: req.method,
       path: describeTarget(req),
       correlationId,
-      body: isJson ? undefined : res.text,
+      body: isJson ? undefined : redactToken(res.text, token),
     });
   };
 }

@@ -7,13 +7,22 @@ export interface PrimaryIp {
   ip: string;
   dns_ptr: Array<{ ip: string; dns_ptr: string }>;
   assignee_id: number | null;
-  assignee_type: 'server';
+  /**
+   * What `assignee_id` is. Since 2026-08-01 the API says `unassigned` when the IP is not assigned (it said `server`
+   * before, with a null `assignee_id`); Hetzner plans other resource types, so any other string may come too.
+   */
+  assignee_type: 'server' | 'unassigned' | (string & {});
   auto_delete: boolean;
   blocked: boolean;
   location: { id: number; name: string; network_zone?: string } & Record<string, unknown>;
   labels: Labels;
   protection: { delete: boolean };
   created: string;
+}
+
+/** Whether a primary IP is free to give to a server, under both the old and the 2026 `assignee_type`. */
+export function isUnassigned(p: Pick<PrimaryIp, 'assignee_id' | 'assignee_type'>): boolean {
+  return p.assignee_id === null || p.assignee_type === 'unassigned';
 }
 
 export interface PrimaryIpListQuery extends ListQuery {

@@ -7,6 +7,7 @@
 //	machine [global flags] create --driver D [--custom-install-script F] [--hostname-override H] [--D-x v …] NAME
 //	machine [global flags] rm [-y] [--update-config] NAME
 //	machine [global flags] status NAME
+//	machine [global flags] ip NAME
 //
 // Global flags: --plugin-json '["cmd","arg",…]' (how to start the driver; without it, as rancher-machine does,
 // docker-machine-driver-D on PATH), --storage-path DIR, --secret-namespace/--secret-name/--kubeconfig (the job's
@@ -1279,6 +1280,27 @@ func cmdStatus(args []string) {
 	finish(0, nil)
 }
 
+// cmdIP is `rancher-machine ip` (commands.go printIP): the driver's GetIP, else its GetIPv6, printed on one line.
+func cmdIP(args []string) {
+	res.Command = "ip"
+	if len(args) != 1 {
+		finish(1, errors.New("ip: exactly one machine name expected"))
+	}
+	p, _ := loadedInstance("ip", args[0])
+	var ip string
+	if err := p.call("GetIP", struct{}{}, &ip); err != nil {
+		logf("Error getting IPv4 address: %s", err)
+		if err6 := p.call("GetIPv6", struct{}{}, &ip); err6 != nil {
+			_ = p.close()
+			finish(1, fmt.Errorf("error getting IPv6 address: %s", err6))
+		}
+	}
+	res.Info["ip"] = ip
+	p.closeOrFail()
+	logf("%s", ip)
+	finish(0, nil)
+}
+
 func main() {
 	args := os.Args[1:]
 	res.Args = append([]string{}, args...)
@@ -1324,7 +1346,7 @@ func main() {
 		}
 	}
 	if len(args) == 0 {
-		finish(1, errors.New("usage: machine [--plugin-json J] [--storage-path S] introspect|create|rm|status …"))
+		finish(1, errors.New("usage: machine [--plugin-json J] [--storage-path S] introspect|create|rm|status|ip …"))
 	}
 	switch args[0] {
 	case "introspect":
@@ -1335,6 +1357,8 @@ func main() {
 		cmdRm(args[1:])
 	case "status":
 		cmdStatus(args[1:])
+	case "ip":
+		cmdIP(args[1:])
 	default:
 		finish(1, fmt.Errorf("unknown command %q", args[0]))
 	}

@@ -1,7 +1,7 @@
 // What the form derives from the machine pool around it: the pool's size and name (from the host's
 // `machinePools`), the monthly cost, and the IP families Rancher's cluster form needs (hasIpv6 / isIpv6 /
 // isDualStack).
-import { priceFor } from './catalog';
+import { priceFor, typeAvailability } from './catalog';
 import type { HetznerConfig } from './config';
 import type { ServerType } from './hcloud';
 
@@ -33,10 +33,16 @@ export interface MonthlyCost {
 }
 
 /**
- * Gross monthly price (what the console shows) of one server of `type` in `location`, times the pool size. The
- * total is the rounded unit price times the count, so the line's arithmetic checks out for the reader.
+ * Gross monthly price (what the console shows) of one server of `type` in `location` (its own `prices[]` entry),
+ * times the pool size. The total is the rounded unit price times the count, so the line's arithmetic checks out for
+ * the reader.
  */
 export function monthlyCost(type: ServerType | undefined, location: string, quantity?: number): MonthlyCost | undefined {
+  const orderable = type && typeAvailability(type, location);
+
+  // No price for a type that is not sold or deprecated in the location: the form's validation says why. A type sold
+  // out right now keeps its price, it is what the pool costs once Hetzner has capacity again.
+  if (orderable === 'notSold' || orderable === 'deprecated') return undefined;
   const price = type && priceFor(type, location);
   const gross = Number(price?.price_monthly.gross);
 

@@ -7,6 +7,10 @@
 //   - shell/store/type-map.js loadExtension(): defineAsyncComponent(getDynamic(kind, name))
 //   - shell/store/i18n.js t / mergeLoad, shell/plugins/i18n.js (used as is: t() escapes unless raw)
 //   - tabs/MachinePool.vue and rke2.vue (props, listeners, test(), handleMachinePoolError), edit/cloudcredential.vue
+//   - rke2.vue on create: the provider's provisioner (getDynamic('provisioner', provider), constructed with the line's
+//     context) and its registerSaveHooks, the CLUSTER_CREATE_RKE2 extension tabs (shell/core/plugin.ts addTab,
+//     plugin-helpers.ts route binding) rendered with `resource`, and the save: before-hooks by priority with the page
+//     as `this` (mixins/child-hook.js), the cluster object as POSTed, then the after-hooks
 // The real shell modules used at run time (fetch mixin, i18n plugin, directives, CodeMirror loader) come from
 // @rancher/shell in extension/node_modules.
 import {
@@ -42,15 +46,30 @@ const vm = (c: unknown) => c as HostVm;
 
 const LOCALE = 'en-us';
 const CREDENTIAL_ID = 'cattle-global-data:cc-harness';
+/** The API token in the harness credential's Secret, which must never reach the cluster object. */
+const CLUSTER_TOKEN = 'harness-cluster-token-Wq7Rb2xY9kLm4Np8Tz3Vc6Hd1Fg5Js0Ae2Ui7Oy4Kx9Bn3Mv8Ct6Lp1Qr5Sz0Dw';
+/** The create page's route (pages/c/_cluster/_product/_resource/create.vue) for a Hetzner cluster. */
+const CREATE_ROUTE = {
+  name:   'c-cluster-product-resource-create',
+  params: {
+    cluster: '_', product: 'manager', resource: 'provisioning.cattle.io.cluster'
+  },
+  query: { type: 'hetzner' },
+  hash:  '',
+  path:  '/c/_/manager/provisioning.cattle.io.cluster/create',
+};
 
 /** Everything the runner reads back. */
 const record = reactive({
-  errors:     [] as string[],
-  events:     [] as { from: string; name: string; args: unknown[] }[],
-  hostErrors: [] as string[],
-  poolValid:  null as boolean | null,
-  credValid:  null as boolean | null,
-  credential: {} as Record<string, string>,
+  errors:       [] as string[],
+  events:       [] as { from: string; name: string; args: unknown[] }[],
+  hostErrors:   [] as string[],
+  poolValid:    null as boolean | null,
+  credValid:    null as boolean | null,
+  credential:   {} as Record<string, string>,
+  /** The cluster as the create page POSTed it, and the kube objects saved through the store (type ns/name). */
+  savedCluster: null as Dict | null,
+  kubeWrites:   [] as string[],
 });
 
 function recordError(where: string, e: unknown) {
@@ -77,6 +96,7 @@ class Plugin {
   types: Record<string, Record<string, unknown>> = {};
   l10n: Record<string, unknown[]> = {};
   stores: { storeName: string; register: () => (store: unknown) => void; unregister: (store: unknown) => void }[] = [];
+  uiConfig: Record<string, Record<string, Dict[]>> = {};
   _metadata: Dict = {};
 
   constructor(id: string) {
@@ -99,6 +119,16 @@ class Plugin {
     });
   }
 
+  /** shell/core/plugin.ts addTab → _addUIConfig: a string `when` is a resource; the component becomes async. */
+  addTab(where: string, when: Dict | string, tab: Dict) {
+    const locationConfig = typeof when === 'string' ? { resource: when } : when;
+    const component = tab.component ? markRaw(defineAsyncComponent(tab.component as () => Promise<Component>)) : undefined;
+
+    ((this.uiConfig.tab ??= {})[where] ??= []).push({
+      ...tab, component, locationConfig
+    });
+  }
+
   addL10n(locale: string, fn: unknown) {
     this.register('l10n', locale, fn);
   }
@@ -118,12 +148,34 @@ class Plugin {
   }
 }
 
+/** Extension tabs by location, from every loaded plugin (shell/core/plugins.js uiConfig). */
+const uiTabs: Record<string, Dict[]> = {};
+
+/** shell/core/plugin-helpers.ts checkExtensionRouteBinding, for the params the create page has. */
+function routeMatches(route: typeof CREATE_ROUTE, config: Dict): boolean {
+  for (const [param, wanted] of Object.entries(config)) {
+    const options = (Array.isArray(wanted) ? wanted : [wanted]) as unknown[];
+    const ok = options.some((w) => {
+      if (param === 'mode') return w === 'create' && route.name.endsWith('-create');
+      if (param === 'resource') return w === '*' || w === route.params.resource;
+      if (param === 'queryParam') return JSON.stringify(w) === JSON.stringify(route.query);
+      if (param === 'context') return false;
+
+      return (route.params as Record<string, string>)[param] === w;
+    });
+
+    if (!ok) return false;
+  }
+
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The store
 
 const intlCache: Record<string, IntlMessageFormat | string> = {};
 
-function createHostStore() {
+function createHostStore(line: Line) {
   const i18nModule = {
     namespaced: true,
     state:      () => ({
@@ -187,6 +239,33 @@ function createHostStore() {
     return body;
   }
 
+  // Kube objects behind management/find and management/create (steve models with save()): the credential's Secret as
+  // Rancher stores it, plus whatever the extension saves.
+  const kube: Record<string, Dict> = {
+    [`secret/${ CREDENTIAL_ID.replace(':', '/') }`]: {
+      metadata: { name: 'cc-harness', namespace: 'cattle-global-data' },
+      _type:    'Opaque',
+      data:     { 'hetznercredentialConfig-apiToken': btoa(CLUSTER_TOKEN), 'hetznercredentialConfig-apiEndpoint': '' },
+    },
+  };
+  const model = (type: string, obj: Dict) => ({
+    ...JSON.parse(JSON.stringify(obj)),
+    type,
+    async save(this: Dict) {
+      const { save: _save, ...plain } = this;
+      const meta = plain.metadata as { name: string; namespace: string; uid?: string };
+
+      meta.uid ??= `uid-${ meta.name }`;
+      kube[`${ type }/${ meta.namespace }/${ meta.name }`] = JSON.parse(JSON.stringify(plain));
+      record.kubeWrites.push(`${ type } ${ meta.namespace }/${ meta.name }`);
+
+      return this;
+    },
+  });
+  const notFound = () => Object.defineProperty({ message: 'Not Found' }, '_status', { value: 404 });
+
+  (window as unknown as Dict).__kube = kube;
+
   const loadExtension = (kind: string, key: string) => {
     const ext = dynamic[kind]?.[key];
 
@@ -196,7 +275,32 @@ function createHostStore() {
   return createStore({
     modules: {
       i18n:       i18nModule as never,
-      management: { namespaced: true, actions: { request } },
+      management: {
+        namespaced: true,
+        actions:    {
+          request,
+          find: (_ctx: unknown, { type, id }: { type: string; id: string }) => {
+            const obj = kube[`${ type }/${ id }`];
+
+            if (!obj) throw notFound();
+
+            return model(type, obj);
+          },
+          create: (_ctx: unknown, data: Dict) => model(String(data.type), data),
+        },
+      },
+      // shell/store/features.js get(): lines from 2.13 know cluster-autoscaling (on here, as an admin would turn it
+      // on to use Rancher's autoscaler); every line throws for a feature it does not know.
+      features: {
+        namespaced: true,
+        getters:    {
+          get: () => (name: string) => {
+            if (name !== 'cluster-autoscaling' || !line.autoscaling) throw new Error(`Unknown feature: ${ name }`);
+
+            return true;
+          },
+        },
+      },
       // shell/store/prefs.js defaults for the preferences shell's components read (CodeMirror: keymap).
       prefs:      { namespaced: true, getters: { get: () => (key: string) => ({ keymap: 'sublime', theme: 'light' } as Dict)[key] } },
       'type-map': {
@@ -339,6 +443,116 @@ function machinePoolPage(line: Line) {
   });
 }
 
+type Hook = { name: string; priority: number; fn: (...args: unknown[]) => unknown; fnContext?: unknown };
+
+/**
+ * rke2.vue creating a Hetzner cluster: its machine pools are the pool page's, its provisioner is the extension's
+ * `hetzner` one (constructed with the line's context), and it renders the CLUSTER_CREATE_RKE2 tabs.
+ */
+function clusterCreatePage(line: Line, pools: () => Dict[]) {
+  return defineComponent({
+    name: 'HostClusterCreate',
+    data() {
+      return {
+        value: {
+          type:     'provisioning.cattle.io.cluster',
+          metadata: { name: 'harness-cluster', namespace: 'fleet-default' },
+          spec:     {
+            kubernetesVersion:         'v1.33.5+rke2r1',
+            cloudCredentialSecretName: CREDENTIAL_ID,
+            rkeConfig:                 {
+              machineGlobalConfig: { cni: 'canal', 'disable-kube-proxy': false }, machineSelectorConfig: [{ config: { 'cloud-provider-name': '' } }], machinePools: [],
+            },
+          },
+        } as Dict,
+        errors: [] as string[],
+        hooks:  { before: [] as Hook[], after: [] as Hook[] },
+      };
+    },
+    computed: {
+      machinePools(): Dict[] {
+        return pools();
+      },
+      extensionTabs(): Dict[] {
+        return (uiTabs['cluster-create-rke2'] ?? []).filter((tab) => routeMatches(CREATE_ROUTE, tab.locationConfig as Dict));
+      },
+    },
+    created() {
+      this.registerBeforeHook(this.saveMachinePools, 'save-machine-pools', line.provisioner.savePoolsPriority);
+      // rke2.vue extensionProvider: new (getDynamic('provisioner', provider))(context) — context differs per line.
+      const cls = dynamic.provisioner?.hetzner as (new (ctx: Dict) => { registerSaveHooks?: (...a: unknown[]) => void }) | undefined;
+
+      if (cls) {
+        const host = this as unknown as { $store: { dispatch: unknown; getters: unknown }; t: (...a: unknown[]) => string };
+        const ctx: Dict = {
+          dispatch: host.$store.dispatch, getters: host.$store.getters, axios: {}, isCreate: true
+        };
+
+        ctx[line.provisioner.registry] = { getDynamic: (t: string, n: string) => dynamic[t]?.[n] };
+        ctx[line.provisioner.t] = (...args: unknown[]) => host.t(...args);
+        new cls(ctx).registerSaveHooks?.(this.registerBeforeHook, this.registerAfterHook, this.value);
+      }
+    },
+    methods: {
+      registerBeforeHook(fn: Hook['fn'], name: string, priority = 99, fnContext?: unknown) {
+        this.hooks.before = [...this.hooks.before.filter((h) => h.name !== name), {
+          name, priority: priority || 99, fn, fnContext
+        }];
+      },
+      registerAfterHook(fn: Hook['fn'], name: string, priority = 99, fnContext?: unknown) {
+        this.hooks.after = [...this.hooks.after.filter((h) => h.name !== name), {
+          name, priority: priority || 99, fn, fnContext
+        }];
+      },
+      async applyHooks(hooks: Hook[], ...args: unknown[]) {
+        const sorted = [...hooks].sort((a, b) => a.priority - b.priority || a.name.localeCompare(b.name));
+
+        for (const h of sorted) await h.fn.apply(h.fnContext || this, args);
+      },
+      /** rke2.vue saveMachinePools: names and saves each machine config, then lists the pools in the spec. */
+      saveMachinePools() {
+        const spec = (this.value.spec as Dict).rkeConfig as Dict;
+
+        spec.machinePools = this.machinePools.map((p) => {
+          const config = p.config as Dict & { metadata: Dict };
+
+          config.metadata.name ??= `nc-harness-cluster-${ (p.pool as Dict).name }-x7k2p`;
+
+          return { ...(p.pool as Dict), machineConfigRef: { kind: 'HetznerConfig', name: config.metadata.name } };
+        });
+      },
+      /** CreateEditView save(): before-hooks, the POST, after-hooks; an error lands in the page's banner. */
+      async save() {
+        this.errors = [];
+        try {
+          await this.applyHooks(this.hooks.before, this.value);
+          record.savedCluster = JSON.parse(JSON.stringify(this.value));
+          (this.value.metadata as Dict).uid = 'uid-harness-cluster';
+          await this.applyHooks(this.hooks.after, this.value);
+
+          return { ok: true };
+        } catch (e) {
+          this.errors = [e instanceof Error ? e.message : String(e)];
+
+          return { ok: false, error: this.errors[0] };
+        }
+      },
+    },
+    render() {
+      const t = (k: string) => vm(this).t(k);
+
+      return h('section', { id: 'cluster-section' }, [
+        h('h2', 'Cluster (create)'),
+        this.errors.length ? h('div', { class: 'banner error', id: 'cluster-errors' }, this.errors.map((e) => h('p', e))) : null,
+        ...this.extensionTabs.map((tab) => h('div', { class: 'host-tab', 'data-tab': tab.name }, [
+          h('h3', tab.labelKey ? t(String(tab.labelKey)) : String(tab.label ?? tab.name)),
+          h(tab.component as Component, { resource: this.value }),
+        ])),
+      ]);
+    },
+  });
+}
+
 /** edit/cloudcredential.vue: the component in <keep-alive>, a Norman cloudcredential model with decodedData. */
 const CloudCredentialPage = defineComponent({
   name: 'HostCloudCredential',
@@ -424,16 +638,20 @@ function boot(lineName: string) {
   // shell/core/plugins-loader.js: globals the extension build leaves external.
   w.__jsyaml = jsyaml;
 
-  const store = createHostStore();
+  const store = createHostStore(line);
   const ui = reactive({ loaded: false });
   let credentialPage: { saveCredential(): Promise<unknown> } | null = null;
   let poolPage: { test(): Promise<unknown> } | null = null;
+  let clusterPage: { save(): Promise<unknown> } | null = null;
   const Pool = machinePoolPage(line);
+  const poolEntries = () => ((poolPage as unknown as { pools: Dict[] } | null)?.pools ?? []);
+  const ClusterCreate = clusterCreatePage(line, poolEntries);
   const Root = defineComponent({
     render: () => h('main', { style: 'padding: 20px; max-width: 1200px' }, [
       h('h1', `Rancher ${ line.line } host (Vue ${ (window as unknown as { Vue: { version: string } }).Vue.version })`),
       ui.loaded ? h(CloudCredentialPage, { ref: (r: unknown) => (credentialPage = r as typeof credentialPage) }) : null,
       ui.loaded ? h(Pool, { ref: (r: unknown) => (poolPage = r as typeof poolPage) }) : null,
+      ui.loaded ? h(ClusterCreate, { ref: (r: unknown) => (clusterPage = r as typeof clusterPage) }) : null,
     ]),
   });
   const app = createApp(Root);
@@ -454,6 +672,7 @@ function boot(lineName: string) {
   app.directive('focus', focusDirective);
   app.directive('stripped-aria-label', htmlStrippedAriaLabelDirective);
   app.config.globalProperties.$plugin = { getDynamic: (t: string, n: string) => dynamic[t]?.[n] };
+  app.config.globalProperties.$route = CREATE_ROUTE;
   app.mount('#app');
 
   /** shell/core/plugins.js loadPluginAsync() + loadAsync() + applyPlugin(), then the i18n reload of l10n. */
@@ -484,6 +703,7 @@ function boot(lineName: string) {
         }
         for (const locale of Object.keys(plugin.l10n)) plugin.l10n[locale].forEach((fn) => registerDynamic('l10n', locale, fn));
         plugin.stores.forEach((s) => s.register()(store));
+        for (const [where, tabs] of Object.entries(plugin.uiConfig.tab ?? {})) (uiTabs[where] ??= []).push(...tabs);
         (w.__plugin as unknown) = plugin;
         resolve();
       };
@@ -501,6 +721,7 @@ function boot(lineName: string) {
       icon:         dynamic.image?.['providers/hetzner.svg'] as string | undefined,
       providerName: store.getters['i18n/withFallback']('cluster.provider."hetzner"', null, 'hetzner'),
       hasStore:     !!(store as unknown as { hasModule(n: string): boolean }).hasModule('hetzner'),
+      tabs:         Object.fromEntries(Object.entries(uiTabs).map(([where, tabs]) => [where, tabs.map((tab) => tab.name)])),
     };
   }
 
@@ -509,11 +730,20 @@ function boot(lineName: string) {
     mount: () => {
       ui.loaded = true;
     },
-    record:         () => JSON.parse(JSON.stringify(record)),
-    poolTest:       () => poolPage?.test(),
-    saveCredential: () => credentialPage?.saveCredential(),
-    config:         () => JSON.parse(JSON.stringify((poolPage as unknown as { pools: { config: unknown }[] })?.pools[0].config ?? null)),
-    pool:           () => JSON.parse(JSON.stringify((poolPage as unknown as { pools: unknown[] })?.pools[0] ?? null)),
+    record:           () => JSON.parse(JSON.stringify(record)),
+    poolTest:         () => poolPage?.test(),
+    saveCredential:   () => credentialPage?.saveCredential(),
+    config:           () => JSON.parse(JSON.stringify((poolPage as unknown as { pools: { config: unknown }[] })?.pools[0].config ?? null)),
+    pool:             () => JSON.parse(JSON.stringify((poolPage as unknown as { pools: unknown[] })?.pools[0] ?? null)),
+    /** Sets (or clears, with 0) the pool's hostnameLengthLimit, as the pool's advanced section does. */
+    setHostnameLimit: (limit: number) => {
+      const pool = poolEntries()[0]?.pool as Dict | undefined;
+
+      if (pool) pool.hostnameLengthLimit = limit || undefined;
+    },
+    createCluster: () => clusterPage?.save(),
+    clusterToken:  CLUSTER_TOKEN,
+    kube:          () => JSON.parse(JSON.stringify((window as unknown as Dict).__kube)),
   };
 }
 
