@@ -4,9 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
+  type Alongside,
   type ClusterFirewallContext,
+  clusterServerSelector,
   deregisterNode,
   FIREWALL_SELECTOR_LABEL,
+  type NodeStepOptions,
   prepareClusterFirewall,
   registerNode,
 } from '../firewall';
@@ -285,17 +288,9 @@ export class HetznerDriver implements Driver {
     const client = this.client();
     const made: Made = { keyId: null, serverId: null, firewallPrepared: false, server: null };
     const fwCtx = this.firewallContext(client, plan.firewallIds);
-    // Before anything is made: a failure here leaves nothing of this attempt to roll back.
-    try {
-      await this.removeLeftovers(client, name, plan.existingServer);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw new Error(
-        `Creating server ${name} failed while removing what an earlier attempt left: ${message}. Nothing new was ` +
-          'created; try again, or delete the leftovers by hand if this keeps happening.',
-        { cause: err },
-      );
-    }
+    // Nothing is looked up before the creates: a leftover of an earlier attempt holds the key's or the server's name
+    // and turns up as uniqueness_error, which uploadKey and postServer resolve (ours: replaced; anyone else's:
+    // refused). The normal path spends no request on leftovers that are not there.
     try {
       const pair = generateEd25519KeyPair(name);
       const keyPath = this.sshKeyPath();
@@ -368,31 +363,48 @@ export class HetznerDriver implements Driver {
       this.config.ImageID = chosen.image.id;
       this.config.ImageArch = chosen.image.architecture;
       this.config.KeyID = key.id;
+      this.config.KeyDeleted = false;
       this.config.KeyName = key.name;
       this.config.IsExistingKey = false;
       this.config.AdditionalKeyIDs = plan.existingKey ? [plan.existingKey.id] : [];
 
-      this.logger.info(`Waiting for server ${name} (id ${server.id}) to be created and started…`);
       // create_server and its next actions (start_server, attachments) run one after the other.
-      await client.actions.waitFor(actions, { timeoutMs: this.timeouts.createMs, chained: true });
+      const creating: Alongside = { actions, timeoutMs: this.timeouts.createMs, chained: true };
+      if (fwCtx) {
+        // The create answer has the server's addresses: register them now, and let the rule write's poll wait for
+        // the create's actions too. A create that then fails is rolled back, the firewall entry with it.
+        this.logger.info(`Registering server ${name} with the cluster firewall…`);
+        await registerNode(fwCtx, server, { alongside: creating });
+      }
+      this.logger.info(`Waiting for server ${name} (id ${server.id}) to be created and started…`);
+      // Already finished when the firewall's poll waited for them: judged without another request.
+      await client.actions.waitFor(creating.finals ?? actions, { timeoutMs: this.timeouts.createMs, chained: true });
       if (plan.networkAttachments.length > 0) {
         const attachOpts = { timeoutMs: this.timeouts.createMs, logger: this.logger };
         await attachPinnedNetworks(client, server.id, plan.networkAttachments, attachOpts);
         await this.power(client, server.id, 'poweron', this.timeouts.createMs);
       }
-      let running = await this.waitForStatus(client, server.id, ['running'], this.timeouts.createMs);
-      // Label-selector firewalls and network attachments run as background actions that lock the server; only a
-      // locked server needs the extra request to find them.
-      if (running.locked) {
-        const background = await client.servers.actions(server.id, { status: 'running' });
-        if (background.length > 0) {
-          await client.actions.waitFor(background, { timeoutMs: this.timeouts.createMs });
-          running = (await client.servers.get(server.id)) ?? running;
+      // The create answer already carries the addresses (Hetzner assigns them with the server) and the finished
+      // actions say it is running. The server is read again only when something ran after those actions (pinned
+      // networks, a PTR record to set) or the answer lacks an address the machine needs.
+      const addrOpts = { usePrivateNetwork: s.usePrivateNetwork, networkIds: plan.networkIds };
+      let running: Server | null =
+        plan.networkAttachments.length === 0 && !s.rdnsTemplate ? answeredServer(server, addrOpts) : null;
+      if (!running) {
+        running = await this.waitForStatus(client, server.id, ['running'], this.timeouts.createMs);
+        // Label-selector firewalls and network attachments run as background actions that lock the server; only a
+        // locked server needs the extra request to find them.
+        if (running.locked) {
+          const background = await client.servers.actions(server.id, { status: 'running' });
+          if (background.length > 0) {
+            await client.actions.waitFor(background, { timeoutMs: this.timeouts.createMs });
+            running = (await client.servers.get(server.id)) ?? running;
+          }
         }
       }
       made.server = running;
 
-      const addr = machineAddresses(running, { usePrivateNetwork: s.usePrivateNetwork, networkIds: plan.networkIds });
+      const addr = machineAddresses(running, addrOpts);
       this.config.IPAddress = addr.ip;
       this.config.IPv6Address = addr.ipv6;
       this.config.PrivateIPAddress = addr.privateIp;
@@ -407,10 +419,7 @@ export class HetznerDriver implements Driver {
         await applyRdnsTemplate(client, running, rdns, { timeoutMs: this.timeouts.actionMs, logger: this.logger });
       }
 
-      if (fwCtx) {
-        this.logger.info(`Registering server ${name} with the cluster firewall…`);
-        await registerNode(fwCtx, running);
-      }
+      await this.dropCreateKey(client, key, made);
       this.logger.info(`Server ${name} (id ${server.id}) is running at ${addr.ip}`);
     } catch (err) {
       throw await this.rollback(client, name, made, fwCtx, err);
@@ -418,46 +427,70 @@ export class HetznerDriver implements Driver {
   }
 
   /**
-   * Earlier failed attempts may have left a server or keys with our labels; a new attempt starts clean. A leftover
-   * carries this machine's AND this cluster's labels: the same machine name in another cluster is someone else's.
+   * Uploads the machine's key under the machine's name. A uniqueness_error says who holds the name: our own key
+   * (the request reached the API before its answer was lost: same fingerprint) is taken; a key left by an earlier
+   * attempt of this machine and cluster is deleted and the upload repeated; anyone else's key keeps its name and
+   * ours gets a unique suffix.
    */
-  private async removeLeftovers(client: HcloudClient, name: string, existing: Server | null): Promise<void> {
-    const clusterId = this.config.ClusterID;
-    // `existing` comes from the plan's lookup of the name, made moments ago in this same process; the plan keeps it
-    // only when it is this machine's of this cluster (anything else under the name is an error there).
-    if (existing && belongsTo(existing.labels, name, clusterId)) {
-      this.logger.info(`Removing server ${name} (id ${existing.id}) left by an earlier failed attempt…`);
-      await this.deleteServer(client, existing.id);
-    }
-    for (const key of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
-      if (!belongsTo(key.labels, name, clusterId)) continue;
-      this.logger.info(`Removing SSH key ${key.name} left by an earlier attempt…`);
-      await this.deleteKey(client, key.id);
-    }
-  }
-
   private async uploadKey(client: HcloudClient, name: string, pair: KeyPair, made: Made): Promise<SshKey> {
-    // A unique suffix per attempt: a retried Create never collides with the name of an earlier key.
-    const keyName = `${name.slice(0, 50)}-${randomSuffix()}`;
-    this.logger.info(`Uploading SSH key ${keyName}…`);
-    try {
+    const labels = ownershipLabels(name, this.config.ClusterID);
+    const post = async (keyName: string): Promise<SshKey> => {
+      this.logger.info(`Uploading SSH key ${keyName}…`);
       const key = await this.repeatOnServerError('upload SSH key', () =>
-        client.sshKeys.create({
-          name: keyName,
-          public_key: pair.publicKey,
-          labels: ownershipLabels(name, this.config.ClusterID),
-        }),
+        client.sshKeys.create({ name: keyName, public_key: pair.publicKey, labels }),
       );
       made.keyId = key.id;
       return key;
-    } catch (err) {
-      // The request may have reached the API before its answer was lost: the retry then meets our own key.
-      if (!isHcloudError(err, 'uniqueness_error')) throw err;
-      const existing = await client.sshKeys.getByFingerprint(pair.fingerprint);
-      if (!existing) throw err;
+    };
+    const adopt = (existing: SshKey): SshKey => {
       if (belongsTo(existing.labels, name, this.config.ClusterID)) made.keyId = existing.id;
       this.logger.info(`Reusing SSH key ${existing.name} with the same fingerprint`);
       return existing;
+    };
+    let retryName: string;
+    try {
+      return await post(name);
+    } catch (err) {
+      if (!isHcloudError(err, 'uniqueness_error')) throw err;
+      const holder = await client.sshKeys.getByName(name);
+      if (!holder) {
+        const same = await client.sshKeys.getByFingerprint(pair.fingerprint);
+        if (!same) throw err;
+        return adopt(same);
+      }
+      if (holder.fingerprint === pair.fingerprint) return adopt(holder);
+      if (belongsTo(holder.labels, name, this.config.ClusterID)) {
+        this.logger.info(`Removing SSH key ${holder.name} left by an earlier attempt…`);
+        await this.deleteKey(client, holder.id);
+        retryName = name;
+      } else {
+        retryName = `${name.slice(0, 50)}-${randomSuffix()}`;
+      }
+    }
+    try {
+      return await post(retryName);
+    } catch (err) {
+      // As above: a lost answer to this upload.
+      if (!isHcloudError(err, 'uniqueness_error')) throw err;
+      const same = await client.sshKeys.getByFingerprint(pair.fingerprint);
+      if (!same) throw err;
+      return adopt(same);
+    }
+  }
+
+  /**
+   * Deletes the key Create uploaded, once the server has it (Hetzner copies keys into a server only when it is
+   * made), and records that, so that Remove spends no request on it. A failure only leaves the key to Remove.
+   */
+  private async dropCreateKey(client: HcloudClient, key: SshKey, made: Made): Promise<void> {
+    if (made.keyId !== key.id) return;
+    try {
+      await this.deleteKey(client, key.id);
+      this.config.KeyDeleted = true;
+      made.keyId = null;
+      this.logger.debug(`Deleted SSH key ${key.name}: the server has it`);
+    } catch (err) {
+      this.logger.warn(`Could not delete SSH key ${key.name} (Remove deletes it): ${(err as Error).message}`);
     }
   }
 
@@ -465,25 +498,43 @@ export class HetznerDriver implements Driver {
     client: HcloudClient,
     body: ServerCreateRequest,
     made: Made,
+    replacedLeftover = false,
   ): Promise<{ server: Server; actions: Action[] }> {
+    const sent = () => client.stats.byEndpoint.get('POST /servers') ?? 0;
+    const before = sent();
     try {
       const r = await this.repeatOnServerError('create server', () => client.servers.create(body));
       made.serverId = r.server.id;
       return { server: r.server, actions: [r.action, ...(r.next_actions ?? [])] };
     } catch (err) {
-      // A retried POST whose first attempt succeeded: adopt the server if it is provably ours.
       if (!isHcloudError(err, 'uniqueness_error')) throw err;
       const server = await client.servers.getByName(body.name);
       if (!server) throw err;
       if (!belongsTo(server.labels, body.name, this.config.ClusterID)) {
-        // Made by someone else since PreCreateCheck looked: say whose, and leave it alone.
+        // Someone else's server under this name (another cluster's, or made by hand): say whose, leave it alone.
         throw new Error(sameNameMessage(body.name, server, this.config.ClusterID), { cause: err });
       }
-      made.serverId = server.id;
-      this.logger.info(`Adopting server ${body.name} (id ${server.id}) created by a retried request`);
-      // All its actions, finished ones too: a create or start that already failed must fail this Create, not leave
-      // it waiting for a status that never comes (found by the soak: a 10-minute wait on a server that stayed off).
-      return { server, actions: await client.servers.actions(server.id) };
+      if (sent() - before > 1) {
+        // The POST went out more than once: an earlier send was applied and its answer lost. Adopt that server.
+        made.serverId = server.id;
+        this.logger.info(`Adopting server ${body.name} (id ${server.id}) created by a retried request`);
+        // All its actions, finished ones too: a create or start that already failed must fail this Create, not
+        // leave it waiting for a status that never comes (found by the soak: a 10-minute wait on a server that
+        // stayed off).
+        return { server, actions: await client.servers.actions(server.id) };
+      }
+      // Our single POST met a server of this machine and cluster that an earlier attempt left (made with an older
+      // key): delete it and create the machine anew, once.
+      if (replacedLeftover) throw err;
+      this.logger.info(`Removing server ${body.name} (id ${server.id}) left by an earlier failed attempt…`);
+      await this.deleteServer(client, server.id);
+      // That attempt's keys too (under any name: older versions and a taken name add a suffix), except this one's.
+      for (const key of await client.sshKeys.list({ label_selector: machineSelector(body.name) })) {
+        if (key.id === made.keyId || !belongsTo(key.labels, body.name, this.config.ClusterID)) continue;
+        this.logger.info(`Removing SSH key ${key.name} left by an earlier attempt…`);
+        await this.deleteKey(client, key.id);
+      }
+      return this.postServer(client, body, made, true);
     }
   }
 
@@ -551,6 +602,7 @@ export class HetznerDriver implements Driver {
     this.config.AutoPlacementGroupID = 0;
     this.config.ServerID = 0;
     this.config.KeyID = 0;
+    this.config.KeyDeleted = false;
     this.config.IPAddress = '';
     this.config.IPv6Address = '';
     this.config.PrivateIPAddress = '';
@@ -591,9 +643,18 @@ export class HetznerDriver implements Driver {
       knowsOnlyName ? isOwnedBy(labels, name) : belongsTo(labels, name, clusterId);
 
     // One list by the machine's labels finds the stored server and any leftover of a failed Create alike. Only a
-    // stored ID the labels do not cover (a machine of the Go driver) needs its own request.
+    // stored ID the labels do not cover (a machine of the Go driver) needs its own request. With a cluster firewall
+    // to update, the list is by the cluster's labels (the machine's servers carry both): it then also serves the
+    // firewall step as its first look at the cluster.
     const id = this.config.ServerID;
-    const labelled = await client.servers.list({ label_selector: machineSelector(name) });
+    const fwConfigured = this.firewallContext(client, []);
+    const clusterServers =
+      fwConfigured && !knowsOnlyName
+        ? await client.servers.list({ label_selector: clusterServerSelector(fwConfigured) })
+        : null;
+    const labelled = clusterServers
+      ? clusterServers.filter((srv) => isOwnedBy(srv.labels, name))
+      : await client.servers.list({ label_selector: machineSelector(name) });
     const targets = labelled.filter((srv) => srv.id === id || (srv.name === name && ours(srv.labels)));
     for (const srv of labelled) {
       if (srv.name === name && !targets.includes(srv)) {
@@ -610,12 +671,38 @@ export class HetznerDriver implements Driver {
         );
       }
     }
+    let firewallDone = false;
+    const updateFirewall = async (ctx: ClusterFirewallContext, srv: Server | null, opts?: NodeStepOptions) => {
+      firewallDone = true;
+      try {
+        await deregisterNode(ctx, srv, opts);
+      } catch (err) {
+        // The machine is gone; failing now would leave Rancher retrying a delete that already happened. The
+        // firewall converges from the cluster's servers on the next node change.
+        this.logger.warn(`Could not update the cluster firewall after removing ${name}: ${(err as Error).message}`);
+      }
+    };
     for (const srv of targets) {
-      if (await this.deleteServer(client, srv.id)) this.logger.info(`Deleted server ${name} (id ${srv.id})`);
+      // A single server with a firewall to update: its rule write's poll waits for the delete too, with the list
+      // above as the firewall step's first look (taken before any write).
+      const single = fwConfigured && clusterServers && targets.length === 1 ? fwConfigured : null;
+      const alongDelete = single
+        ? async (action: Action) => {
+            const deleting: Alongside = { actions: [action], timeoutMs: this.timeouts.actionMs };
+            await updateFirewall(single, srv, { servers: clusterServers!, alongside: deleting });
+            // A failed delete is sent again below; the firewall is then updated once the server is gone.
+            if (deleting.finals?.some((a) => a.status === 'error')) firewallDone = false;
+            await client.actions.waitFor(deleting.finals ?? [action], { timeoutMs: this.timeouts.actionMs });
+          }
+        : undefined;
+      if (await this.deleteServer(client, srv.id, alongDelete))
+        this.logger.info(`Deleted server ${name} (id ${srv.id})`);
       removed = removed ?? srv;
     }
 
-    if (this.config.KeyID && !this.config.IsExistingKey && this.config.KeyName) {
+    if (this.config.KeyDeleted) {
+      // Create deleted its key once the server had it (a config it saved after succeeding).
+    } else if (this.config.KeyID && !this.config.IsExistingKey && this.config.KeyName) {
       // Our own stored key (KeyName is written only by this driver, after a Create that swept older keys of the
       // machine): its ID needs no lookup.
       if (await this.deleteKey(client, this.config.KeyID)) this.logger.info(`Deleted SSH key ${this.config.KeyName}`);
@@ -634,16 +721,8 @@ export class HetznerDriver implements Driver {
     }
 
     // A config saved before Create knows no cluster: the server's own labels say which firewall it was in.
-    const fwCtx = this.firewallContext(client, []) ?? this.firewallContextOfServer(client, removed);
-    if (fwCtx) {
-      try {
-        await deregisterNode(fwCtx, removed);
-      } catch (err) {
-        // The machine is gone; failing now would leave Rancher retrying a delete that already happened. The
-        // firewall converges from the cluster's servers on the next node change.
-        this.logger.warn(`Could not update the cluster firewall after removing ${name}: ${(err as Error).message}`);
-      }
-    }
+    const fwCtx = fwConfigured ?? this.firewallContextOfServer(client, removed);
+    if (fwCtx && !firewallDone) await updateFirewall(fwCtx, removed);
     // Only groups labelled as auto-created are ever deleted, and only when empty; the user's own are left alone.
     const groupId = removed?.placement_group?.id ?? this.config.AutoPlacementGroupID;
     if (groupId) {
@@ -667,21 +746,30 @@ export class HetznerDriver implements Driver {
     if (!removed) this.logger.info(`Server ${name} not found; nothing left to delete`);
     this.config.ServerID = 0;
     this.config.KeyID = 0;
+    this.config.KeyDeleted = false;
   }
 
-  /** Deletes a server and waits for it to be gone. Returns false when it was already gone. */
   /**
    * Deletes a server and waits until it is gone. A `delete_server` action that ends in error leaves the server
    * in place (and billed), so the DELETE is sent again, up to DELETE_ACTION_ATTEMPTS times, before giving up: one
    * failed action must not turn a rollback into a server that lives until Rancher's next `rm`.
    */
-  private async deleteServer(client: HcloudClient, id: number): Promise<boolean> {
+  private async deleteServer(
+    client: HcloudClient,
+    id: number,
+    firstWait?: (action: Action) => Promise<void>,
+  ): Promise<boolean> {
+    // `firstWait` waits for the first delete_server action in its own way (with the firewall update), once.
+    let wait = firstWait;
     return this.retryBusy(`delete server ${id}`, async () => {
       try {
         for (let attempt = 1; ; attempt++) {
           const action = await client.servers.delete(id);
           try {
-            await client.actions.waitFor([action], { timeoutMs: this.timeouts.actionMs });
+            const own = wait;
+            wait = undefined;
+            if (own) await own(action);
+            else await client.actions.waitFor([action], { timeoutMs: this.timeouts.actionMs });
             return true;
           } catch (err) {
             if (!(err instanceof ActionError) || attempt >= DELETE_ACTION_ATTEMPTS) throw err;
@@ -1044,4 +1132,22 @@ function randomSuffix(): string {
 
 function describeImage(plan: CreatePlan): string {
   return plan.image.name ?? plan.image.description ?? String(plan.image.id);
+}
+
+/**
+ * The server of the create answer as the running machine, when it holds every address the machine reports (each
+ * network of the plan included); null when it does not, and the server must be read.
+ */
+function answeredServer(
+  server: Server,
+  opts: { usePrivateNetwork: boolean; networkIds: readonly number[] },
+): Server | null {
+  const inNetworks = opts.networkIds.every((id) => server.private_net?.some((p) => p.network === id && p.ip));
+  if (!inNetworks) return null;
+  try {
+    machineAddresses(server, opts);
+  } catch {
+    return null;
+  }
+  return { ...server, status: 'running', locked: false };
 }

@@ -12,12 +12,11 @@ import {
   isHcloudError,
   type Location,
   type PlacementGroup,
-  type Server,
   type ServerType,
   type SshKey,
 } from '../hcloud';
 import { FLAG, type FlagSettings } from './flags';
-import { belongsTo, parseUserLabels, sameNameMessage } from './labels';
+import { belongsTo, parseUserLabels } from './labels';
 import { checkNetworkingSettings } from './networking';
 import { checkNetworkPins, type NetworkAttachment, parseNetworkEntries } from './networks';
 import { SPREAD_GROUP_LIMIT } from './placement';
@@ -41,8 +40,6 @@ export interface CreatePlan {
   /** Merged user data ('' when none); never logged. */
   userData: string;
   userLabels: Record<string, string>;
-  /** The server already named like the machine (ours, from an earlier attempt), so Create need not ask again. */
-  existingServer: Server | null;
 }
 
 export async function planCreate(input: {
@@ -104,7 +101,9 @@ export async function planCreate(input: {
         client.firewalls.getByName(clusterFirewallName),
       )
     : Promise.resolve(null);
-  const [location, image, networks, firewalls, placementGroup, existingKey, sameName] = await Promise.all([
+  // The machine name is not looked up here: Create posts the server at once, and only a uniqueness_error makes it
+  // look at the server holding the name (ours from an earlier attempt: replaced; anyone else's: refused).
+  const [location, image, networks, firewalls, placementGroup, existingKey] = await Promise.all([
     needLocation
       ? lookup(FLAG.location, `location ${s.location}`, () => client.locations.getByName(s.location))
       : Promise.resolve<PlanLocation>({ id: listed!.id, name: listed!.name }),
@@ -122,9 +121,6 @@ export async function planCreate(input: {
       : Promise.resolve(null),
     s.existingSshKey
       ? lookup(FLAG.existingSshKey, `SSH key ${s.existingSshKey}`, () => byIdOrName(client.sshKeys, s.existingSshKey))
-      : Promise.resolve(null),
-    input.machineName
-      ? lookup('machine name', `server ${input.machineName}`, () => client.servers.getByName(input.machineName))
       : Promise.resolve(null),
   ]);
   const namedFirewall = await namedFirewallLookup;
@@ -182,9 +178,6 @@ export async function planCreate(input: {
   if (existingKey === null && s.existingSshKey) {
     error(FLAG.existingSshKey, `SSH key "${s.existingSshKey}" does not exist in this project: check its name or ID`);
   }
-  // A leftover of this machine carries its labels and this cluster's; the same name in another cluster is not ours.
-  const leftover = sameName && belongsTo(sameName.labels, input.machineName, s.clusterId) ? sameName : null;
-  if (sameName && !leftover) error('machine name', sameNameMessage(input.machineName, sameName, s.clusterId));
   if (namedFirewall && !isClusterFirewall(namedFirewall.labels, s.clusterId)) {
     error(FLAG.firewallName, foreignFirewallMessage(namedFirewall, s.clusterId, true));
   }
@@ -196,7 +189,8 @@ export async function planCreate(input: {
         entries: netEntries,
         networks,
         networkZone: location?.network_zone,
-        ours: leftover,
+        // A leftover of this machine carries its labels and this cluster's; the same name in another cluster is not ours.
+        ours: (srv) => srv.name === input.machineName && belongsTo(srv.labels, input.machineName, s.clusterId),
         error,
       }),
     )) ?? [];
@@ -215,7 +209,6 @@ export async function planCreate(input: {
       existingKey: existingKey ?? null,
       userData,
       userLabels: parseUserLabels(s.serverLabels).labels,
-      existingServer: leftover,
     },
     problems,
   };
