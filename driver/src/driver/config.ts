@@ -50,6 +50,11 @@ export interface MachineConfig {
   ClusterID: string;
   ExistingSSHKey: string;
   KeyName: string;
+  /**
+   * Create deleted its own SSH key (KeyID) once the server had it: Hetzner copies a key into a server only when the
+   * server is made, so the key object is of no further use, and Remove needs no request for it.
+   */
+  KeyDeleted: boolean;
   // Networking extras: the PTR template (kept for reference), and what shapes the managed firewall's public rules,
   // which Remove's firewall update needs too.
   RDNSTemplate: string;
@@ -102,6 +107,7 @@ export function emptyConfig(): MachineConfig {
     ClusterID: '',
     ExistingSSHKey: '',
     KeyName: '',
+    KeyDeleted: false,
     RDNSTemplate: '',
     FirewallAdminCIDRs: [],
     FirewallCloseNodePorts: false,
@@ -192,6 +198,7 @@ export function parseConfig(json: Uint8Array | string): MachineConfig {
   c.ClusterID = str(r.ClusterID);
   c.ExistingSSHKey = str(r.ExistingSSHKey);
   c.KeyName = str(r.KeyName);
+  c.KeyDeleted = bool(r.KeyDeleted);
   c.RDNSTemplate = str(r.RDNSTemplate);
   c.FirewallAdminCIDRs = strList(r.FirewallAdminCIDRs);
   c.FirewallCloseNodePorts = bool(r.FirewallCloseNodePorts);

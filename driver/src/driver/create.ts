@@ -1,16 +1,8 @@
 // Create: makes the machine's server from a checked plan, as named steps. Everything made is labelled with the
 // machine, and each step says which rollback step undoes it: a failure anywhere removes what this attempt made.
-
 import { randomBytes } from 'node:crypto';
-import { type ClusterFirewallContext, deregisterNode, prepareClusterFirewall, registerNode } from '../firewall';
-import {
-  type Action,
-  ActionTimeoutError,
-  isHcloudError,
-  type Server,
-  type ServerCreateRequest,
-  type SshKey,
-} from '../hcloud';
+import { type Alongside, type ClusterFirewallContext, prepareClusterFirewall, registerNode } from '../firewall';
+import { type Action, isHcloudError, type Server, type ServerCreateRequest, type SshKey } from '../hcloud';
 import { generateEd25519KeyPair, type KeyPair, writeKeyPair } from '../ssh/keys';
 import { machineAddresses } from './addresses';
 import { type ApiCalls, power, repeatOnServerError, waitForStatus } from './api-calls';
@@ -21,10 +13,11 @@ import { type Candidate, describeCandidate, postWithFallback } from './fallback'
 import type { FlagSettings } from './flags';
 import { belongsTo, machineSelector, ownershipLabels, sameNameMessage } from './labels';
 import { attachPinnedNetworks, createNetworkIds } from './networks';
-import { releaseSpreadGroup, SpreadPlacement } from './placement';
+import { SpreadPlacement } from './placement';
 import type { CreatePlan } from './plan';
 import { applyRdnsTemplate } from './rdns';
 import { deleteKey, deleteServer } from './remove';
+import { type Made, rollback } from './rollback';
 
 export interface CreateInput {
   calls: ApiCalls;
@@ -38,16 +31,6 @@ export interface CreateInput {
   firewall: ClusterFirewallContext | null;
 }
 
-/** What Create made so far, so that a failure removes exactly that. */
-interface Made {
-  /** The auto-created spread group the server went into, released again on rollback. */
-  placementGroupId?: number | null;
-  keyId: number | null;
-  serverId: number | null;
-  firewallPrepared: boolean;
-  server: Server | null;
-}
-
 /** One Create as its steps go: the input, what was made, and what each step hands to the next. */
 interface Creation extends CreateInput {
   name: string;
@@ -58,6 +41,8 @@ interface Creation extends CreateInput {
   firewallLabels: Record<string, string>;
   /** The server as POST /servers answered, with the actions it started. */
   posted: { server: Server; actions: Action[] } | null;
+  /** Those actions, for the firewall's rule write to wait for too (it records how they ended). */
+  creating: Alongside | null;
 }
 
 /** Creates the machine's server, or removes what it made and throws. */
@@ -70,50 +55,23 @@ export async function createMachine(input: CreateInput): Promise<void> {
     firewallIds: [...input.plan.firewallIds],
     firewallLabels: {},
     posted: null,
+    creating: null,
   };
-  // Before anything is made: a failure here leaves nothing of this attempt to roll back.
-  try {
-    await removeLeftovers(c);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `Creating server ${c.name} failed while removing what an earlier attempt left: ${message}. Nothing new was ` +
-        'created; try again, or delete the leftovers by hand if this keeps happening.',
-      { cause: err },
-    );
-  }
+  // Nothing is looked up before the creates: a leftover of an earlier attempt holds the key's or the server's name
+  // and turns up as uniqueness_error, which uploadKey and postOnce resolve (ours: replaced; anyone else's:
+  // refused). The normal path spends no request on leftovers that are not there.
   try {
     await uploadSshKey(c); // undone by deleteKeys
     await prepareFirewall(c); // undone by leaveFirewall
-    await postServer(c); // undone by deleteServers, and releaseSpreadGroup for its group
+    await postServer(c); // undone by deleteServers, and releaseGroup for its spread group
+    await registerWithFirewall(c); // undone by leaveFirewall
     const running = await waitUntilRunning(c); // the server's own: deleteServers
     recordAddresses(c, running); // cleared by forgetServer
     await setReverseDns(c, running); // the server's own: deleteServers
-    await registerWithFirewall(c, running); // undone by leaveFirewall
+    await dropCreateKey(c); // deleteKeys' work, done early: the server has the key
     c.calls.logger.info(`Server ${c.name} (id ${running.id}) is running at ${c.config.IPAddress}`);
   } catch (err) {
     throw await rollback(c, err);
-  }
-}
-
-/**
- * Earlier failed attempts may have left a server or keys with our labels; a new attempt starts clean. A leftover
- * carries this machine's AND this cluster's labels: the same machine name in another cluster is someone else's.
- */
-async function removeLeftovers(c: Creation): Promise<void> {
-  const { calls, name } = c;
-  const clusterId = c.config.ClusterID;
-  // `existingServer` comes from the plan's lookup of the name, made moments ago in this same process; the plan keeps
-  // it only when it is this machine's of this cluster (anything else under the name is an error there).
-  const existing = c.plan.existingServer;
-  if (existing && belongsTo(existing.labels, name, clusterId)) {
-    calls.logger.info(`Removing server ${name} (id ${existing.id}) left by an earlier failed attempt…`);
-    await deleteServer(calls, existing.id);
-  }
-  for (const key of await calls.client.sshKeys.list({ label_selector: machineSelector(name) })) {
-    if (!belongsTo(key.labels, name, clusterId)) continue;
-    calls.logger.info(`Removing SSH key ${key.name} left by an earlier attempt…`);
-    await deleteKey(calls, key.id);
   }
 }
 
@@ -127,30 +85,57 @@ async function uploadSshKey(c: Creation): Promise<void> {
   c.key = await uploadKey(c, pair);
 }
 
+/**
+ * Uploads the machine's key under the machine's name. A uniqueness_error says who holds the name: our own key
+ * (the request reached the API before its answer was lost: same fingerprint) is taken; a key left by an earlier
+ * attempt of this machine and cluster is deleted and the upload repeated; anyone else's key keeps its name and
+ * ours gets a unique suffix.
+ */
 async function uploadKey(c: Creation, pair: KeyPair): Promise<SshKey> {
   const { calls, name, made } = c;
   const { client } = calls;
-  // A unique suffix per attempt: a retried Create never collides with the name of an earlier key.
-  const keyName = `${name.slice(0, 50)}-${randomSuffix()}`;
-  calls.logger.info(`Uploading SSH key ${keyName}…`);
-  try {
+  const labels = ownershipLabels(name, c.config.ClusterID);
+  const post = async (keyName: string): Promise<SshKey> => {
+    calls.logger.info(`Uploading SSH key ${keyName}…`);
     const key = await repeatOnServerError(calls, 'upload SSH key', () =>
-      client.sshKeys.create({
-        name: keyName,
-        public_key: pair.publicKey,
-        labels: ownershipLabels(name, c.config.ClusterID),
-      }),
+      client.sshKeys.create({ name: keyName, public_key: pair.publicKey, labels }),
     );
     made.keyId = key.id;
     return key;
-  } catch (err) {
-    // The request may have reached the API before its answer was lost: the retry then meets our own key.
-    if (!isHcloudError(err, 'uniqueness_error')) throw err;
-    const existing = await client.sshKeys.getByFingerprint(pair.fingerprint);
-    if (!existing) throw err;
+  };
+  const adopt = (existing: SshKey): SshKey => {
     if (belongsTo(existing.labels, name, c.config.ClusterID)) made.keyId = existing.id;
     calls.logger.info(`Reusing SSH key ${existing.name} with the same fingerprint`);
     return existing;
+  };
+  let retryName: string;
+  try {
+    return await post(name);
+  } catch (err) {
+    if (!isHcloudError(err, 'uniqueness_error')) throw err;
+    const holder = await client.sshKeys.getByName(name);
+    if (!holder) {
+      const same = await client.sshKeys.getByFingerprint(pair.fingerprint);
+      if (!same) throw err;
+      return adopt(same);
+    }
+    if (holder.fingerprint === pair.fingerprint) return adopt(holder);
+    if (belongsTo(holder.labels, name, c.config.ClusterID)) {
+      calls.logger.info(`Removing SSH key ${holder.name} left by an earlier attempt…`);
+      await deleteKey(calls, holder.id);
+      retryName = name;
+    } else {
+      retryName = `${name.slice(0, 50)}-${randomSuffix()}`;
+    }
+  }
+  try {
+    return await post(retryName);
+  } catch (err) {
+    // As above: a lost answer to this upload.
+    if (!isHcloudError(err, 'uniqueness_error')) throw err;
+    const same = await client.sshKeys.getByFingerprint(pair.fingerprint);
+    if (!same) throw err;
+    return adopt(same);
   }
 }
 
@@ -160,8 +145,9 @@ async function prepareFirewall(c: Creation): Promise<void> {
   c.made.firewallPrepared = true;
   // Hetzner's 5 firewalls per server count label-selector firewalls that match the server's labels: all of them,
   // the user's own labels included.
-  const serverLabels = { ...c.plan.userLabels, ...ownershipLabels(c.name, c.settings.clusterId) };
-  const prepared = await prepareClusterFirewall({ ...c.firewall, serverLabels });
+  // (Set on the context itself: the firewall steps keep what prepare found per context object.)
+  c.firewall.serverLabels = { ...c.plan.userLabels, ...ownershipLabels(c.name, c.settings.clusterId) };
+  const prepared = await prepareClusterFirewall(c.firewall);
   c.firewallIds = [...new Set([...c.firewallIds, ...prepared.firewallIds])];
   c.firewallLabels = prepared.serverLabels;
 }
@@ -233,61 +219,126 @@ function recordServer(c: Creation, chosen: Candidate, server: Server, key: SshKe
   config.ImageID = chosen.image.id;
   config.ImageArch = chosen.image.architecture;
   config.KeyID = key.id;
+  config.KeyDeleted = false;
   config.KeyName = key.name;
   config.IsExistingKey = false;
   config.AdditionalKeyIDs = plan.existingKey ? [plan.existingKey.id] : [];
 }
 
-/** One POST /servers, repeated on a 500; a repeat that meets our own server (by name and labels) adopts it. */
-async function postOnce(c: Creation, body: ServerCreateRequest): Promise<{ server: Server; actions: Action[] }> {
+/**
+ * One POST /servers, repeated on a 500. A uniqueness_error says who holds the name: a server of ours made by an
+ * earlier send of this POST (its answer lost) is adopted; one an earlier attempt of this machine left is deleted
+ * with that attempt's keys and the POST sent once more; anyone else's is refused.
+ */
+async function postOnce(
+  c: Creation,
+  body: ServerCreateRequest,
+  replacedLeftover = false,
+): Promise<{ server: Server; actions: Action[] }> {
   const { calls, made } = c;
   const { client } = calls;
+  const sent = () => client.stats.byEndpoint.get('POST /servers') ?? 0;
+  const before = sent();
   try {
     const r = await repeatOnServerError(calls, 'create server', () => client.servers.create(body));
     made.serverId = r.server.id;
     return { server: r.server, actions: [r.action, ...(r.next_actions ?? [])] };
   } catch (err) {
-    // A retried POST whose first attempt succeeded: adopt the server if it is provably ours.
     if (!isHcloudError(err, 'uniqueness_error')) throw err;
     const server = await client.servers.getByName(body.name);
     if (!server) throw err;
     if (!belongsTo(server.labels, body.name, c.config.ClusterID)) {
-      // Made by someone else since PreCreateCheck looked: say whose, and leave it alone.
+      // Someone else's server under this name (another cluster's, or made by hand): say whose, leave it alone.
       throw new Error(sameNameMessage(body.name, server, c.config.ClusterID), { cause: err });
     }
-    made.serverId = server.id;
-    calls.logger.info(`Adopting server ${body.name} (id ${server.id}) created by a retried request`);
-    // All its actions, finished ones too: a create or start that already failed must fail this Create, not leave
-    // it waiting for a status that never comes (found by the soak: a 10-minute wait on a server that stayed off).
-    return { server, actions: await client.servers.actions(server.id) };
+    if (sent() - before > 1) {
+      // The POST went out more than once: an earlier send was applied and its answer lost. Adopt that server.
+      made.serverId = server.id;
+      calls.logger.info(`Adopting server ${body.name} (id ${server.id}) created by a retried request`);
+      // All its actions, finished ones too: a create or start that already failed must fail this Create, not
+      // leave it waiting for a status that never comes (found by the soak: a 10-minute wait on a server that
+      // stayed off).
+      return { server, actions: await client.servers.actions(server.id) };
+    }
+    // Our single POST met a server of this machine and cluster that an earlier attempt left (made with an older
+    // key): delete it and create the machine anew, once.
+    if (replacedLeftover) throw err;
+    calls.logger.info(`Removing server ${body.name} (id ${server.id}) left by an earlier failed attempt…`);
+    await deleteServer(calls, server.id);
+    // That attempt's keys too (under any name: older versions and a taken name add a suffix), except this one's.
+    for (const key of await client.sshKeys.list({ label_selector: machineSelector(body.name) })) {
+      if (key.id === made.keyId || !belongsTo(key.labels, body.name, c.config.ClusterID)) continue;
+      calls.logger.info(`Removing SSH key ${key.name} left by an earlier attempt…`);
+      await deleteKey(calls, key.id);
+    }
+    return postOnce(c, body, true);
   }
+}
+
+/**
+ * Adds the server's addresses to the cluster firewall's node rules as soon as the create answer has them; the rule
+ * write's poll waits for the create's actions too. A create that then fails is rolled back, the entry with it.
+ */
+async function registerWithFirewall(c: Creation): Promise<void> {
+  const { server, actions } = c.posted!;
+  c.creating = { actions, timeoutMs: c.calls.timeouts.createMs, chained: true };
+  if (!c.firewall) return;
+  c.calls.logger.info(`Registering server ${c.name} with the cluster firewall…`);
+  await registerNode(c.firewall, server, { alongside: c.creating });
 }
 
 /** Waits for the create's actions, attaches pinned networks (then starts the server) and waits until it runs. */
 async function waitUntilRunning(c: Creation): Promise<Server> {
-  const { calls, plan, name } = c;
+  const { calls, plan, name, settings: s } = c;
   const { client, timeouts } = calls;
   const { server, actions } = c.posted!;
   calls.logger.info(`Waiting for server ${name} (id ${server.id}) to be created and started…`);
-  // create_server and its next actions (start_server, attachments) run one after the other.
-  await client.actions.waitFor(actions, { timeoutMs: timeouts.createMs, chained: true });
+  // create_server and its next actions (start_server, attachments) run one after the other. Already finished when
+  // the firewall's poll waited for them: judged without another request.
+  await client.actions.waitFor(c.creating?.finals ?? actions, { timeoutMs: timeouts.createMs, chained: true });
   if (plan.networkAttachments.length > 0) {
     const attachOpts = { timeoutMs: timeouts.createMs, logger: calls.logger };
     await attachPinnedNetworks(client, server.id, plan.networkAttachments, attachOpts);
     await power(calls, server.id, 'poweron', timeouts.createMs);
   }
-  let running = await waitForStatus(calls, server.id, ['running'], timeouts.createMs);
-  // Label-selector firewalls and network attachments run as background actions that lock the server; only a
-  // locked server needs the extra request to find them.
-  if (running.locked) {
-    const background = await client.servers.actions(server.id, { status: 'running' });
-    if (background.length > 0) {
-      await client.actions.waitFor(background, { timeoutMs: timeouts.createMs });
-      running = (await client.servers.get(server.id)) ?? running;
+  // The create answer already carries the addresses (Hetzner assigns them with the server) and the finished
+  // actions say it is running. The server is read again only when something ran after those actions (pinned
+  // networks, a PTR record to set) or the answer lacks an address the machine needs.
+  const addrOpts = { usePrivateNetwork: s.usePrivateNetwork, networkIds: plan.networkIds };
+  let running: Server | null =
+    plan.networkAttachments.length === 0 && !s.rdnsTemplate ? answeredServer(server, addrOpts) : null;
+  if (!running) {
+    running = await waitForStatus(calls, server.id, ['running'], timeouts.createMs);
+    // Label-selector firewalls and network attachments run as background actions that lock the server; only a
+    // locked server needs the extra request to find them.
+    if (running.locked) {
+      const background = await client.servers.actions(server.id, { status: 'running' });
+      if (background.length > 0) {
+        await client.actions.waitFor(background, { timeoutMs: timeouts.createMs });
+        running = (await client.servers.get(server.id)) ?? running;
+      }
     }
   }
   c.made.server = running;
   return running;
+}
+
+/**
+ * The server of the create answer as the running machine, when it holds every address the machine reports (each
+ * network of the plan included); null when it does not, and the server must be read.
+ */
+function answeredServer(
+  server: Server,
+  opts: { usePrivateNetwork: boolean; networkIds: readonly number[] },
+): Server | null {
+  const inNetworks = opts.networkIds.every((id) => server.private_net?.some((p) => p.network === id && p.ip));
+  if (!inNetworks) return null;
+  try {
+    machineAddresses(server, opts);
+  } catch {
+    return null;
+  }
+  return { ...server, status: 'running', locked: false };
 }
 
 function recordAddresses(c: Creation, running: Server): void {
@@ -308,115 +359,22 @@ async function setReverseDns(c: Creation, running: Server): Promise<void> {
   await applyRdnsTemplate(calls.client, running, rdns, { timeoutMs: calls.timeouts.actionMs, logger: calls.logger });
 }
 
-/** Adds the server's addresses to the cluster firewall's node rules. */
-async function registerWithFirewall(c: Creation, running: Server): Promise<void> {
-  if (!c.firewall) return;
-  c.calls.logger.info(`Registering server ${c.name} with the cluster firewall…`);
-  await registerNode(c.firewall, running);
-}
-
-// ---- rollback: the undo steps, in the order they run --------------------------------------------------------------
-
 /**
- * Removes what this Create made (and any labelled leftovers of this machine), then returns the error to throw: the
- * original one, extended when the cleanup failed too so the user knows what to delete by hand. Every undo step runs
- * whatever step failed (a lost answer may hide what was made); servers go first, since the firewall converges from
- * the servers that exist and a spread group can only be deleted empty.
+ * Deletes the key Create uploaded, once the server has it (Hetzner copies keys into a server only when it is
+ * made), and records that, so that Remove spends no request on it. A failure only leaves the key to Remove.
  */
-async function rollback(c: Creation, cause: unknown): Promise<Error> {
-  const { name } = c;
-  const original = cause instanceof Error ? cause : new Error(String(cause));
-  const reason =
-    original instanceof ActionTimeoutError ? `timed out (${original.message})` : `failed: ${original.message}`;
-  c.calls.logger.warn(`Creating server ${name} ${reason}; removing what was created…`);
-  const failures: string[] = [];
-  const deleted = await deleteServers(c, failures);
-  await deleteKeys(c, failures);
-  await leaveFirewall(c, deleted, failures);
-  await releaseGroup(c, deleted, failures);
-  forgetServer(c.config);
-  if (failures.length === 0) {
-    return new Error(`Creating server ${name} ${reason}. Everything it created has been removed.`, {
-      cause: original,
-    });
-  }
-  return new Error(
-    `Creating server ${name} ${reason}. Cleanup also failed (${failures.join('; ')}); delete the resources ` +
-      `labelled ${machineSelector(name)} in the Hetzner Cloud Console.`,
-    { cause: original },
-  );
-}
-
-/** Undoes postServer: the server whose ID we know, and any found by the machine's labels. Returns one deleted. */
-async function deleteServers(c: Creation, failures: string[]): Promise<Server | null> {
-  const { calls, name, made } = c;
-  let deleted: Server | null = made.server;
-  const servers = new Map<number, Server | null>();
-  if (made.serverId) servers.set(made.serverId, made.server);
+async function dropCreateKey(c: Creation): Promise<void> {
+  const { calls, made } = c;
+  const key = c.key!;
+  if (made.keyId !== key.id) return;
   try {
-    // The answer to POST /servers may have been lost: find the server by its labels and name.
-    for (const srv of await calls.client.servers.list({ label_selector: machineSelector(name) })) {
-      if (srv.name === name && belongsTo(srv.labels, name, c.config.ClusterID)) servers.set(srv.id, srv);
-    }
-  } catch (e) {
-    // The server whose ID we know is still deleted below: a failed lookup must not keep it alive.
-    failures.push(`finding servers of ${name}: ${(e as Error).message}`);
+    await deleteKey(calls, key.id);
+    c.config.KeyDeleted = true;
+    made.keyId = null;
+    calls.logger.debug(`Deleted SSH key ${key.name}: the server has it`);
+  } catch (err) {
+    calls.logger.warn(`Could not delete SSH key ${key.name} (Remove deletes it): ${(err as Error).message}`);
   }
-  for (const [id, srv] of servers) {
-    try {
-      if (await deleteServer(calls, id)) calls.logger.info(`Deleted server ${name} (id ${id})`);
-      deleted = deleted ?? srv;
-    } catch (e) {
-      failures.push(`server ${name}: ${(e as Error).message}`);
-    }
-  }
-  return deleted;
-}
-
-/** Undoes uploadSshKey: the key we made, and any found by the machine's labels. */
-async function deleteKeys(c: Creation, failures: string[]): Promise<void> {
-  const { calls, name } = c;
-  try {
-    const keyIds = new Set<number>();
-    if (c.made.keyId) keyIds.add(c.made.keyId);
-    for (const k of await calls.client.sshKeys.list({ label_selector: machineSelector(name) })) {
-      if (belongsTo(k.labels, name, c.config.ClusterID)) keyIds.add(k.id);
-    }
-    for (const id of keyIds) if (await deleteKey(calls, id)) calls.logger.info(`Deleted SSH key ${id}`);
-  } catch (e) {
-    failures.push(`SSH key: ${(e as Error).message}`);
-  }
-}
-
-/** Undoes prepareFirewall and registerWithFirewall: the firewall converges without the deleted server. */
-async function leaveFirewall(c: Creation, deleted: Server | null, failures: string[]): Promise<void> {
-  if (!c.firewall || !c.made.firewallPrepared) return;
-  try {
-    await deregisterNode(c.firewall, deleted);
-  } catch (e) {
-    failures.push(`cluster firewall: ${(e as Error).message}`);
-  }
-}
-
-/** Undoes the spread group postServer may have made: deleted when it is auto-created and empty. */
-async function releaseGroup(c: Creation, deleted: Server | null, failures: string[]): Promise<void> {
-  const groupId = c.made.placementGroupId ?? deleted?.placement_group?.id;
-  if (!groupId) return;
-  try {
-    await releaseSpreadGroup(c.calls.client, c.calls.logger, groupId);
-  } catch (e) {
-    failures.push(`placement group ${groupId}: ${(e as Error).message}`);
-  }
-}
-
-/** Undoes recordServer and recordAddresses: the config no longer names a server. */
-function forgetServer(config: MachineConfig): void {
-  config.AutoPlacementGroupID = 0;
-  config.ServerID = 0;
-  config.KeyID = 0;
-  config.IPAddress = '';
-  config.IPv6Address = '';
-  config.PrivateIPAddress = '';
 }
 
 function randomSuffix(): string {

@@ -400,6 +400,9 @@ export class HetznerDriver implements Driver {
         // safe to repeat (creates are adopted by name, deletes treat not_found as done).
         client: new HcloudClient({
           retryServerErrors: true,
+          // Concurrent operations of this process (Rancher's plugin server drives several machines) draw on one
+          // estimate of the project's budget instead of each overdrawing it.
+          rateLimitScope: 'process',
           ...this.clientOptions,
           token,
           endpoint,

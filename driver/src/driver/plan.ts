@@ -10,7 +10,6 @@ import {
   type Image,
   type Network,
   type PlacementGroup,
-  type Server,
   type ServerType,
   type SshKey,
 } from '../hcloud';
@@ -25,7 +24,7 @@ import {
   vetPairs,
 } from './fallback';
 import { FLAG, type FlagSettings } from './flags';
-import { belongsTo, parseUserLabels, sameNameMessage } from './labels';
+import { belongsTo, parseUserLabels } from './labels';
 import { checkNetworkingSettings } from './networking';
 import { checkNetworkPins, type NetworkAttachment, type NetworkEntry, parseNetworkEntries } from './networks';
 import { checkSpreadSettings, SPREAD_GROUP_LIMIT } from './placement';
@@ -47,8 +46,6 @@ export interface CreatePlan {
   /** Merged user data ('' when none); never logged. */
   userData: string;
   userLabels: Record<string, string>;
-  /** The server already named like the machine (ours, from an earlier attempt), so Create need not ask again. */
-  existingServer: Server | null;
   /** The (location, type) pairs Create tries, in order; the first is the plan's own. */
   candidates: Candidate[];
   /** Existing primary IPs and volumes the server gets at create. */
@@ -79,10 +76,7 @@ interface PlanContext {
   firewalls: Array<Firewall | null | undefined>;
   placementGroup?: PlacementGroup | null;
   existingKey?: SshKey | null;
-  sameName?: Server | null;
   namedFirewall?: Firewall | null;
-  /** The server under the machine's name when it is this machine's of this cluster. */
-  leftover: Server | null;
   networkIds: number[];
   firewallIds: number[];
   networkAttachments: NetworkAttachment[];
@@ -97,15 +91,15 @@ type PlanStep = (ctx: PlanContext) => Promise<Next> | Next;
 
 /** PreCreateCheck in order; each step reports what it finds and may end the planning. */
 const PLAN_STEPS: readonly PlanStep[] = [
-  checkFlags,
-  connect,
-  findAttachments,
-  choosePair,
-  lookUpServerType,
-  lookUpResources,
-  checkResources,
-  checkPinnedNetworks,
-  vetCandidates,
+  checkFlags, // no API: syntax, combinations, user data
+  connect, // a client for the token and endpoint, or stop
+  findAttachments, // primary IPs and volumes, which pin the location
+  choosePair, // type/location lists against the catalogue: the pair to plan
+  lookUpServerType, // the pair's type; its failure stops (token, endpoint)
+  lookUpResources, // location, image, networks, firewalls, placement group, SSH key
+  checkResources, // each of them exists and fits
+  checkPinnedNetworks, // chosen subnets and private IPs
+  vetCandidates, // the pairs Create tries, once the plan is sound
 ];
 
 export async function planCreate(input: {
@@ -131,7 +125,6 @@ export async function planCreate(input: {
     networkEntries: parseNetworkEntries(s.networks).entries,
     networks: [],
     firewalls: [],
-    leftover: null,
     networkIds: [],
     firewallIds: [],
     networkAttachments: [],
@@ -157,7 +150,6 @@ function finishedPlan(ctx: PlanContext): CreatePlan | null {
     existingKey: ctx.existingKey ?? null,
     userData: ctx.userData,
     userLabels: parseUserLabels(ctx.settings.serverLabels).labels,
-    existingServer: ctx.leftover,
     candidates: ctx.candidates,
     attachments: ctx.attachments,
   };
@@ -248,7 +240,7 @@ async function lookUpServerType(ctx: PlanContext): Promise<Next> {
  * network needs the location's zone.
  */
 async function lookUpResources(ctx: PlanContext): Promise<Next> {
-  const { settings: s, serverType, machineName } = ctx;
+  const { settings: s, serverType } = ctx;
   const client = ctx.client!;
   const lookup = <T>(flag: string, what: string, fn: () => Promise<T>) => lookUp(ctx, flag, what, fn);
   const listed = serverType?.locations?.find((l) => l.name === ctx.locationName);
@@ -260,7 +252,9 @@ async function lookUpResources(ctx: PlanContext): Promise<Next> {
         client.firewalls.getByName(clusterFirewallName),
       )
     : Promise.resolve(null);
-  const [location, image, networks, firewalls, placementGroup, existingKey, sameName] = await Promise.all([
+  // The machine name is not looked up here: Create posts the server at once, and only a uniqueness_error makes it
+  // look at the server holding the name (ours from an earlier attempt: replaced; anyone else's: refused).
+  const [location, image, networks, firewalls, placementGroup, existingKey] = await Promise.all([
     needLocation
       ? lookup(FLAG.location, `location ${ctx.locationName}`, () => client.locations.getByName(ctx.locationName))
       : Promise.resolve<PlanLocation>({ id: listed!.id, name: listed!.name }),
@@ -281,9 +275,6 @@ async function lookUpResources(ctx: PlanContext): Promise<Next> {
     s.existingSshKey
       ? lookup(FLAG.existingSshKey, `SSH key ${s.existingSshKey}`, () => byIdOrName(client.sshKeys, s.existingSshKey))
       : Promise.resolve(null),
-    machineName
-      ? lookup('machine name', `server ${machineName}`, () => client.servers.getByName(machineName))
-      : Promise.resolve(null),
   ]);
   ctx.location = location;
   ctx.image = image;
@@ -291,14 +282,13 @@ async function lookUpResources(ctx: PlanContext): Promise<Next> {
   ctx.firewalls = firewalls;
   ctx.placementGroup = placementGroup;
   ctx.existingKey = existingKey;
-  ctx.sameName = sameName;
   ctx.namedFirewall = await namedFirewallLookup;
   return GO;
 }
 
 /** Each looked-up resource exists and fits: offered here, in the network zone, room in the group, ours to use. */
 function checkResources(ctx: PlanContext): Next {
-  const { settings: s, location, serverType, image, placementGroup, sameName, machineName } = ctx;
+  const { settings: s, location, serverType, image, placementGroup } = ctx;
   const { error, warn } = ctx.problems;
   if (location === null) {
     error(FLAG.location, `location "${ctx.locationName}" does not exist: use one of fsn1, nbg1, hel1, ash, hil or sin`);
@@ -356,9 +346,6 @@ function checkResources(ctx: PlanContext): Next {
   if (ctx.existingKey === null && s.existingSshKey) {
     error(FLAG.existingSshKey, `SSH key "${s.existingSshKey}" does not exist in this project: check its name or ID`);
   }
-  // A leftover of this machine carries its labels and this cluster's; the same name in another cluster is not ours.
-  ctx.leftover = sameName && belongsTo(sameName.labels, machineName, s.clusterId) ? sameName : null;
-  if (sameName && !ctx.leftover) error('machine name', sameNameMessage(machineName, sameName, s.clusterId));
   if (ctx.namedFirewall && !isClusterFirewall(ctx.namedFirewall.labels, s.clusterId)) {
     error(FLAG.firewallName, foreignFirewallMessage(ctx.namedFirewall, s.clusterId, true));
   }
@@ -374,7 +361,8 @@ async function checkPinnedNetworks(ctx: PlanContext): Promise<Next> {
         entries: ctx.networkEntries,
         networks: ctx.networks,
         networkZone: ctx.location?.network_zone,
-        ours: ctx.leftover,
+        // A leftover of this machine carries its labels and this cluster's; the same name in another cluster is not ours.
+        ours: (srv) => srv.name === ctx.machineName && belongsTo(srv.labels, ctx.machineName, ctx.settings.clusterId),
         error: ctx.problems.error,
       }),
     )) ?? [];

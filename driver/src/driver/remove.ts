@@ -1,7 +1,14 @@
 // Remove: deletes the machine's server and SSH key, updates the cluster firewall and releases an emptied spread group.
 // Resources are found by the machine's labels as well as by the stored IDs, so leftovers of a failed Create go too.
-import { type ClusterFirewallContext, deregisterNode, FIREWALL_SELECTOR_LABEL } from '../firewall';
-import { ActionError, isHcloudError, type Server } from '../hcloud';
+import {
+  type Alongside,
+  type ClusterFirewallContext,
+  clusterServerSelector,
+  deregisterNode,
+  FIREWALL_SELECTOR_LABEL,
+  type NodeStepOptions,
+} from '../firewall';
+import { type Action, ActionError, isHcloudError, type Server } from '../hcloud';
 import { type ApiCalls, retryBusy } from './api-calls';
 import type { MachineConfig } from './config';
 import { belongsTo, CLUSTER_KEY, isOwnedBy, machineSelector, sameNameOwner } from './labels';
@@ -32,9 +39,17 @@ export async function removeMachine(
     knowsOnlyName ? isOwnedBy(labels, name) : belongsTo(labels, name, clusterId);
 
   // One list by the machine's labels finds the stored server and any leftover of a failed Create alike. Only a
-  // stored ID the labels do not cover (a machine of the Go driver) needs its own request.
+  // stored ID the labels do not cover (a machine of the Go driver) needs its own request. With a cluster firewall
+  // to update, the list is by the cluster's labels (the machine's servers carry both): it then also serves the
+  // firewall step as its first look at the cluster.
   const id = config.ServerID;
-  const labelled = await client.servers.list({ label_selector: machineSelector(name) });
+  const clusterServers =
+    configFirewall && !knowsOnlyName
+      ? await client.servers.list({ label_selector: clusterServerSelector(configFirewall) })
+      : null;
+  const labelled = clusterServers
+    ? clusterServers.filter((srv) => isOwnedBy(srv.labels, name))
+    : await client.servers.list({ label_selector: machineSelector(name) });
   const targets = labelled.filter((srv) => srv.id === id || (srv.name === name && ours(srv.labels)));
   for (const srv of labelled) {
     if (srv.name === name && !targets.includes(srv)) {
@@ -51,12 +66,37 @@ export async function removeMachine(
       );
     }
   }
+  let firewallDone = false;
+  const updateFirewall = async (ctx: ClusterFirewallContext, srv: Server | null, opts?: NodeStepOptions) => {
+    firewallDone = true;
+    try {
+      await deregisterNode(ctx, srv, opts);
+    } catch (err) {
+      // The machine is gone; failing now would leave Rancher retrying a delete that already happened. The
+      // firewall converges from the cluster's servers on the next node change.
+      calls.logger.warn(`Could not update the cluster firewall after removing ${name}: ${(err as Error).message}`);
+    }
+  };
   for (const srv of targets) {
-    if (await deleteServer(calls, srv.id)) calls.logger.info(`Deleted server ${name} (id ${srv.id})`);
+    // A single server with a firewall to update: its rule write's poll waits for the delete too, with the list
+    // above as the firewall step's first look (taken before any write).
+    const single = configFirewall && clusterServers && targets.length === 1 ? configFirewall : null;
+    const alongDelete = single
+      ? async (action: Action) => {
+          const deleting: Alongside = { actions: [action], timeoutMs: calls.timeouts.actionMs };
+          await updateFirewall(single, srv, { servers: clusterServers!, alongside: deleting });
+          // A failed delete is sent again below; the firewall is then updated once the server is gone.
+          if (deleting.finals?.some((a) => a.status === 'error')) firewallDone = false;
+          await client.actions.waitFor(deleting.finals ?? [action], { timeoutMs: calls.timeouts.actionMs });
+        }
+      : undefined;
+    if (await deleteServer(calls, srv.id, alongDelete)) calls.logger.info(`Deleted server ${name} (id ${srv.id})`);
     removed = removed ?? srv;
   }
 
-  if (config.KeyID && !config.IsExistingKey && config.KeyName) {
+  if (config.KeyDeleted) {
+    // Create deleted its key once the server had it (a config it saved after succeeding).
+  } else if (config.KeyID && !config.IsExistingKey && config.KeyName) {
     // Our own stored key (KeyName is written only by this driver, after a Create that swept older keys of the
     // machine): its ID needs no lookup.
     if (await deleteKey(calls, config.KeyID)) calls.logger.info(`Deleted SSH key ${config.KeyName}`);
@@ -76,15 +116,7 @@ export async function removeMachine(
 
   // A config saved before Create knows no cluster: the server's own labels say which firewall it was in.
   const fwCtx = configFirewall ?? firewallOfServer(calls, name, removed);
-  if (fwCtx) {
-    try {
-      await deregisterNode(fwCtx, removed);
-    } catch (err) {
-      // The machine is gone; failing now would leave Rancher retrying a delete that already happened. The
-      // firewall converges from the cluster's servers on the next node change.
-      calls.logger.warn(`Could not update the cluster firewall after removing ${name}: ${(err as Error).message}`);
-    }
-  }
+  if (fwCtx && !firewallDone) await updateFirewall(fwCtx, removed);
   // Only groups labelled as auto-created are ever deleted, and only when empty; the user's own are left alone.
   const groupId = removed?.placement_group?.id ?? config.AutoPlacementGroupID;
   if (groupId) {
@@ -108,6 +140,7 @@ export async function removeMachine(
   if (!removed) calls.logger.info(`Server ${name} not found; nothing left to delete`);
   config.ServerID = 0;
   config.KeyID = 0;
+  config.KeyDeleted = false;
 }
 
 /**
@@ -115,14 +148,23 @@ export async function removeMachine(
  * in place (and billed), so the DELETE is sent again, up to DELETE_ACTION_ATTEMPTS times, before giving up: one
  * failed action must not turn a rollback into a server that lives until Rancher's next `rm`.
  */
-export async function deleteServer(calls: ApiCalls, id: number): Promise<boolean> {
+export async function deleteServer(
+  calls: ApiCalls,
+  id: number,
+  firstWait?: (action: Action) => Promise<void>,
+): Promise<boolean> {
   const { client } = calls;
+  // `firstWait` waits for the first delete_server action in its own way (with the firewall update), once.
+  let wait = firstWait;
   return retryBusy(calls, `delete server ${id}`, async () => {
     try {
       for (let attempt = 1; ; attempt++) {
         const action = await client.servers.delete(id);
         try {
-          await client.actions.waitFor([action], { timeoutMs: calls.timeouts.actionMs });
+          const own = wait;
+          wait = undefined;
+          if (own) await own(action);
+          else await client.actions.waitFor([action], { timeoutMs: calls.timeouts.actionMs });
           return true;
         } catch (err) {
           if (!(err instanceof ActionError) || attempt >= DELETE_ACTION_ATTEMPTS) throw err;

@@ -37,6 +37,8 @@ export interface DesiredInput {
   current: readonly AnyRule[];
   /** The cluster's servers as listed by label right now. */
   clusterServers: readonly ServerLike[];
+  /** The internal sources, when they come from elsewhere than the servers (a first write from the rules). */
+  sources?: readonly string[] | undefined;
   /** This node joining or leaving; null to reconcile from ground truth alone. */
   change: NodeChange | null;
   /** auto-create-firewall-rules: make sure the design's public, internal and outbound rules exist. */
@@ -100,7 +102,7 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
  */
 export function desiredRules(input: DesiredInput): DesiredResult {
   const warnings: string[] = [];
-  const sources = desiredSources(input.clusterServers, input.change);
+  const sources = input.sources ? [...input.sources] : desiredSources(input.clusterServers, input.change);
   const foreign = input.current.filter((r) => !isInternalRule(r)).map(canonicalRule);
   const existingInternal = input.current.filter(isInternalRule);
 

@@ -3,10 +3,11 @@
 // read of the rules said, so concurrent writers in separate driver processes heal each other's lost updates.
 import type { Logger } from '../driver/interface';
 import type { FirewallApiClient, ServerLike } from './api';
-import { deregister, prepare, register } from './cluster';
+import { deregister, type NodeStepOptions, prepare, register } from './cluster';
 import type { ReconcileOptions } from './reconcile';
 
 export type { FirewallApiClient, ServerLike } from './api';
+export { clusterServerSelector, type NodeStepOptions } from './cluster';
 export { FirewallLimitError } from './desired';
 export {
   CLUSTER_LABEL,
@@ -18,7 +19,7 @@ export {
   MANAGED_BY_VALUE,
 } from './labels';
 export { ForeignFirewallError, foreignFirewallMessage } from './ownership';
-export type { ReconcileOptions } from './reconcile';
+export type { Alongside, ReconcileOptions } from './reconcile';
 export { parseAdminCidrs } from './rules';
 
 export interface ClusterFirewallContext {
@@ -60,15 +61,26 @@ export async function prepareClusterFirewall(
   return prepare(ctx);
 }
 
-/** After the server is running: register its addresses in the internal rules (any mode with clusterId set). */
-export async function registerNode(ctx: ClusterFirewallContext, server: ServerLike): Promise<void> {
-  await register(ctx, server);
+/**
+ * Once the server exists (the create answer has its addresses): register them in the internal rules (any mode with
+ * clusterId set). `opts.alongside` lets the rule write's poll wait for the server's create actions as well.
+ */
+export async function registerNode(
+  ctx: ClusterFirewallContext,
+  server: ServerLike,
+  opts?: NodeStepOptions,
+): Promise<void> {
+  await register(ctx, server, opts);
 }
 
 /**
  * On remove, after the server is deleted (server may be null if unknown): drop its addresses; delete the firewall
  * when no create-firewall node of the cluster remains.
  */
-export async function deregisterNode(ctx: ClusterFirewallContext, server: ServerLike | null): Promise<void> {
-  await deregister(ctx, server);
+export async function deregisterNode(
+  ctx: ClusterFirewallContext,
+  server: ServerLike | null,
+  opts?: NodeStepOptions,
+): Promise<void> {
+  await deregister(ctx, server, opts);
 }
