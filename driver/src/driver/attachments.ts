@@ -13,8 +13,8 @@ import type { Logger } from '../log';
 import { parseHexIPv6 } from './addresses';
 import { FLAG, type FlagSettings } from './flags';
 import { belongsTo } from './labels';
-import { byIdOrName } from './plan';
-import type { Problem } from './validate';
+import { byIdOrName } from './resolve';
+import type { Problems } from './validate';
 
 export interface Attachments {
   ipv4: PrimaryIp | null;
@@ -64,10 +64,8 @@ export async function planAttachments(
   client: HcloudClient,
   s: FlagSettings,
   machineName: string,
-): Promise<{ attachments: Attachments; problems: Problem[] }> {
-  const problems: Problem[] = [];
-  const error = (flag: string, message: string) => problems.push({ severity: 'error', flag, message });
-  const warn = (flag: string, message: string) => problems.push({ severity: 'warning', flag, message });
+  { error, warn }: Problems,
+): Promise<Attachments> {
   // Held by this machine's own server from an earlier failed attempt: Create deletes that server first.
   const leftovers = new Map<number, Promise<boolean>>();
   const isLeftover = (id: number) => {
@@ -155,10 +153,7 @@ export async function planAttachments(
         'a server can only use those of its own location',
     );
   }
-  return {
-    attachments: { ipv4, ipv6, volumes: found, pinnedLocation: locations.size === 1 ? [...locations][0]! : null },
-    problems,
-  };
+  return { ipv4, ipv6, volumes: found, pinnedLocation: locations.size === 1 ? [...locations][0]! : null };
 }
 
 /** Puts the attachments into the create request. */

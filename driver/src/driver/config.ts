@@ -48,6 +48,9 @@ const STATE_FIELDS = {
   // This driver's own: the name of the key it uploaded, and the auto-created spread group the server was put in
   // (0: none), so Remove can delete it once empty.
   KeyName: 'string',
+  // Create deleted its own SSH key (KeyID) once the server had it: Hetzner copies a key into a server only when the
+  // server is made, so the key object is of no further use, and Remove needs no request for it.
+  KeyDeleted: 'bool',
   AutoPlacementGroupID: 'int',
 } as const satisfies Record<string, Codec>;
 

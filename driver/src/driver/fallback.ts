@@ -6,11 +6,15 @@
 import type { HcloudClient, Image, Location, ServerCreateRequest, ServerType } from '../hcloud';
 import { isHcloudError } from '../hcloud';
 import type { Logger } from '../log';
-import { FLAG, type FlagSettings } from './flags';
+import { FLAG } from './flags';
 import type { SpreadPlacement } from './placement';
-import { type CreatePlan, type PlanLocation, planCreate } from './plan';
-import type { Problem } from './validate';
+import { imageForArch } from './resolve';
+import type { Problems } from './validate';
 
+/** A location as far as Create needs it; the zone is known only when it was looked up (for networks). */
+export type PlanLocation = Pick<Location, 'id' | 'name'> & { network_zone?: string };
+
+/** One (location, server type) pair Create may try, with the image of the type's architecture. */
 export interface Candidate {
   location: PlanLocation;
   serverType: ServerType;
@@ -107,74 +111,55 @@ export function explainCapacityError(
   return new Error(message, { cause: err });
 }
 
-export interface FallbackPlan {
-  plan: CreatePlan | null;
-  problems: Problem[];
-  candidates: Candidate[];
+/** A pair the catalogue allows, from the type and location lists. */
+export interface Pair {
+  type: ServerType;
+  location: Location;
+  soldOut: boolean;
+}
+
+/** The pairs worth planning, in order; the first one not sold out is planned in full. */
+export interface VettedPairs {
+  all: Pair[];
+  first: Pair;
 }
 
 /**
- * Plans the first workable pair with the ordinary planner (so every other flag is checked exactly as for one pair)
- * and vets the rest: the type exists and is sold in the location, an image of its architecture exists, the
- * location is in the network zone of the networks, and it is the location that primary IPs and volumes pin.
+ * PreCreateCheck with lists: every type and location exists, and each pair is offered, not deprecated and in the
+ * location the primary IPs and volumes pin (others are dropped with a warning). Null when no pair can work (reported);
+ * the error when the catalogue could not be read.
  */
-export async function planWithFallback(input: {
-  settings: FlagSettings;
-  machineName: string;
-  client: () => HcloudClient;
-  /** A location the server must be in (primary IPs, volumes), when known before planning. */
-  pinnedLocation?: string | null;
-}): Promise<FallbackPlan> {
-  const s = input.settings;
-  const types = parseChoices(s.serverType);
-  const locations = parseChoices(s.location);
-  if (types.length <= 1 && locations.length <= 1) {
-    const single = { ...s, serverType: types[0] ?? s.serverType, location: locations[0] ?? s.location };
-    const r = await planCreate({ ...input, settings: single });
-    const problems = [...r.problems];
-    if (r.plan && input.pinnedLocation && r.plan.location.name !== input.pinnedLocation) {
-      problems.push(pinProblem(input.pinnedLocation, [r.plan.location.name]));
-      return { plan: null, problems, candidates: [] };
-    }
-    const candidates = r.plan
-      ? [{ location: r.plan.location, serverType: r.plan.serverType, image: r.plan.image }]
-      : [];
-    return { plan: r.plan, problems, candidates };
-  }
-
-  const problems: Problem[] = [];
-  const error = (flag: string, message: string) => problems.push({ severity: 'error', flag, message });
-  const warn = (flag: string, message: string) => problems.push({ severity: 'warning', flag, message });
-
+export async function vetPairs(input: {
+  client: HcloudClient;
+  serverType: string;
+  location: string;
+  pinned: string | null;
+  problems: Problems;
+}): Promise<VettedPairs | { catalogueError: unknown } | null> {
+  const { client, pinned } = input;
+  const { error, warn } = input.problems;
+  const types = parseChoices(input.serverType);
+  const locations = parseChoices(input.location);
   let catalogue: { types: ServerType[]; locations: Location[] };
   try {
-    const client = input.client();
     const [allTypes, allLocations] = await Promise.all([client.serverTypes.list(), client.locations.list()]);
     catalogue = { types: allTypes, locations: allLocations };
-  } catch {
-    // Token, endpoint or network trouble: the ordinary planner reports it against the right flag.
-    const r = await planCreate({ ...input, settings: { ...s, serverType: types[0]!, location: locations[0]! } });
-    return { plan: null, problems: r.problems, candidates: [] };
+  } catch (e) {
+    return { catalogueError: e };
   }
 
   const typeOf = new Map(catalogue.types.map((t) => [t.name, t]));
   const locationOf = new Map(catalogue.locations.map((l) => [l.name, l]));
-  for (const t of types) {
-    if (!typeOf.has(t))
-      error(FLAG.serverType, `server type "${t}" does not exist: remove it from the list or fix the name`);
+  const unknownTypes = types.filter((t) => !typeOf.has(t));
+  const unknownLocations = locations.filter((l) => !locationOf.has(l));
+  for (const t of unknownTypes) {
+    error(FLAG.serverType, `server type "${t}" does not exist: remove it from the list or fix the name`);
   }
-  for (const l of locations) {
-    if (!locationOf.has(l)) {
-      error(FLAG.location, `location "${l}" does not exist: use fsn1, nbg1, hel1, ash, hil or sin`);
-    }
+  for (const l of unknownLocations) {
+    error(FLAG.location, `location "${l}" does not exist: use fsn1, nbg1, hel1, ash, hil or sin`);
   }
-  if (problems.length > 0) return { plan: null, problems, candidates: [] };
+  if (unknownTypes.length > 0 || unknownLocations.length > 0) return null;
 
-  interface Pair {
-    type: ServerType;
-    location: Location;
-    soldOut: boolean;
-  }
   const pairs: Pair[] = [];
   for (const { type, location } of candidatePairs(types, locations)) {
     const t = typeOf.get(type)!;
@@ -190,84 +175,75 @@ export async function planWithFallback(input: {
       warn(FLAG.serverType, `${what} is skipped: the type is deprecated there`);
       continue;
     }
-    if (input.pinnedLocation && l.name !== input.pinnedLocation) {
-      warn(FLAG.location, `${what} is skipped: the primary IPs/volumes are in ${input.pinnedLocation}`);
+    if (pinned && l.name !== pinned) {
+      warn(FLAG.location, `${what} is skipped: the primary IPs/volumes are in ${pinned}`);
       continue;
     }
     pairs.push({ type: t, location: l, soldOut: entry?.available === false });
   }
   const first = pairs.find((p) => !p.soldOut);
   if (!first) {
-    if (input.pinnedLocation && !pairs.length) {
-      error(FLAG.location, pinProblem(input.pinnedLocation, locations).message);
+    if (pinned && !pairs.length) {
+      error(FLAG.location, pinMessage(pinned, locations));
     } else {
       error(
         FLAG.serverType,
         pairs.length > 0
           ? `every pair is sold out right now (${pairs.map((p) => `${p.type.name} in ${p.location.name}`).join(', ')}): add another type or location`
-          : `no server type of "${s.serverType}" is offered in any location of "${s.location}": widen either list`,
+          : `no server type of "${input.serverType}" is offered in any location of "${input.location}": widen either list`,
       );
     }
-    return { plan: null, problems, candidates: [] };
+    return null;
   }
   for (const p of pairs.filter((x) => x.soldOut)) {
     warn(FLAG.serverType, `${p.type.name} in ${p.location.name} is sold out right now; Create still tries it in turn`);
   }
+  return { all: pairs, first };
+}
 
-  const r = await planCreate({
-    ...input,
-    settings: { ...s, serverType: first.type.name, location: first.location.name },
-  });
-  problems.push(...r.problems);
-  if (!r.plan) return { plan: null, problems, candidates: [] };
-  const plan = r.plan;
-  const zone = plan.location.network_zone ?? first.location.network_zone;
-  const needsZone = plan.networkIds.length > 0;
-
-  const client = input.client();
-  const imageFor = new Map<string, Image | null>([[plan.image.architecture, plan.image]]);
+/**
+ * The pairs Create tries once the first one is planned: each must be in the networks' zone (when there are
+ * networks) and have the image for its type's architecture; the others are dropped with a warning.
+ */
+export async function candidatesOf(
+  pairs: VettedPairs,
+  input: { client: HcloudClient; planned: Candidate; imageRef: string; needsZone: boolean; problems: Problems },
+): Promise<Candidate[]> {
+  const { planned, problems } = input;
+  const zone = planned.location.network_zone ?? pairs.first.location.network_zone;
+  const imageFor = new Map<string, Image | null>([[planned.image.architecture, planned.image]]);
   const candidates: Candidate[] = [];
-  for (const p of pairs) {
+  for (const p of pairs.all) {
     const what = `${p.type.name} in ${p.location.name}`;
-    if (needsZone && p.location.network_zone !== zone) {
-      warn(
+    if (input.needsZone && p.location.network_zone !== zone) {
+      problems.warn(
         FLAG.location,
         `${what} is skipped: the networks are in network zone ${zone}, not ${p.location.network_zone}`,
       );
       continue;
     }
     const arch = p.type.architecture;
-    if (!imageFor.has(arch)) imageFor.set(arch, await imageForArch(client, s.image, arch));
+    if (!imageFor.has(arch)) imageFor.set(arch, await imageForArch(input.client, input.imageRef, arch));
     const image = imageFor.get(arch);
     if (!image) {
-      warn(FLAG.serverType, `${what} is skipped: image "${s.image}" has no ${arch} version`);
+      problems.warn(FLAG.serverType, `${what} is skipped: image "${input.imageRef}" has no ${arch} version`);
       continue;
     }
     const location: PlanLocation =
-      p === first ? plan.location : { id: p.location.id, name: p.location.name, network_zone: p.location.network_zone };
+      p === pairs.first
+        ? planned.location
+        : { id: p.location.id, name: p.location.name, network_zone: p.location.network_zone };
     candidates.push({ location, serverType: p.type, image });
   }
-  return { plan, problems, candidates };
+  return candidates;
 }
 
-/** The same image for another architecture: system images share names across architectures, snapshots do not. */
-async function imageForArch(client: HcloudClient, ref: string, arch: 'x86' | 'arm'): Promise<Image | null> {
-  if (/^\d+$/.test(ref)) {
-    const byId = await client.images.get(Number(ref));
-    if (byId) return byId.architecture === arch ? byId : null;
-  }
-  const byName = await client.images.list({ name: ref, architecture: arch, include_deprecated: true });
-  return byName.find((i) => i.status === 'available') ?? null;
-}
-
-function pinProblem(pinned: string, locations: string[]): Problem {
-  return {
-    severity: 'error',
-    flag: FLAG.location,
-    message:
-      `the primary IPs/volumes are in ${pinned}, but the server would be created in ${locations.join(', ')}: ` +
-      `add ${pinned} to --${FLAG.location} or use addresses and volumes of that location`,
-  };
+/** The primary IPs and volumes pin a location the server would not be created in. */
+export function pinMessage(pinned: string, locations: string[]): string {
+  return (
+    `the primary IPs/volumes are in ${pinned}, but the server would be created in ${locations.join(', ')}: ` +
+    `add ${pinned} to --${FLAG.location} or use addresses and volumes of that location`
+  );
 }
 
 /** Rounds of "the spread group filled up or vanished under us, choose again" per pair before giving up on it. */

@@ -1,29 +1,26 @@
 // The Hetzner machine driver: what rancher-machine calls to make, watch and delete one Hetzner server.
 // Labels are the state: rancher-machine saves nothing when Create fails and deletes with `rm` only, so everything
 // made here is labelled, Create rolls back what it made, and Remove finds leftovers by label as well as by ID.
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type ClusterFirewallContext, deregisterNode, prepareClusterFirewall, registerNode } from '../firewall';
+import type { ClusterFirewallContext } from '../firewall';
 import {
-  type Action,
-  ActionError,
   ActionTimeoutError,
   ENDPOINT_ENV,
   endpointFromEnv,
   HcloudClient,
   type HcloudClientOptions,
-  type HcloudErrorCode,
-  isHcloudError,
   type Server,
-  type ServerCreateRequest,
-  type SshKey,
   sameEndpoint,
 } from '../hcloud';
-import { CLUSTER_KEY, FIREWALL_SELECTOR_KEY } from '../labels';
 import type { Logger } from '../log';
-import { generateEd25519KeyPair, type KeyPair, writeKeyPair } from '../ssh/keys';
-import { machineAddresses } from './addresses';
-import { applyAttachments, keepPrimaryIps } from './attachments';
+import {
+  type ApiCalls,
+  DEFAULT_TIMEOUTS,
+  type DriverTimeouts,
+  power,
+  StatusTimeoutError,
+  waitForStatus,
+} from './api-calls';
 import {
   emptyConfig,
   type MachineConfig,
@@ -33,8 +30,7 @@ import {
   storeSettings,
 } from './config';
 import { costLine } from './cost';
-import { type PlanExtras, planExtras } from './extras';
-import { describeCandidate, postWithFallback } from './fallback';
+import { createMachine, describeImage } from './create';
 import {
   createFlags,
   DEFAULT_API_ENDPOINT,
@@ -47,42 +43,13 @@ import {
 } from './flags';
 import type { CreateFlag, Driver, DriverOptions } from './interface';
 import { MachineState } from './interface';
-import { belongsTo, isOwnedBy, machineSelector, ownershipLabels, sameNameMessage, sameNameOwner } from './labels';
-import { attachPinnedNetworks, createNetworkIds } from './networks';
-import { machineSpreadSelector, releaseSpreadGroup, SpreadPlacement } from './placement';
-import type { CreatePlan } from './plan';
-import { applyRdnsTemplate } from './rdns';
+import { machineSelector } from './labels';
+import { type CreatePlan, planCreate } from './plan';
+import { notMistakenForGone, removeMachine } from './remove';
 import { stateOfStatus } from './state';
 import { problemsError } from './validate';
 
-export interface DriverTimeouts {
-  /** Create action plus follow-up actions (start, network attach, firewall apply). */
-  createMs: number;
-  /** Power actions and deletion. */
-  actionMs: number;
-  /** How long Stop waits for an ACPI shutdown before it powers the server off. */
-  shutdownMs: number;
-  /** First and longest interval when polling a server's status. */
-  pollInitialMs: number;
-  pollMaxMs: number;
-  /** Attempts for a delete or power action that meets `locked`/`conflict`. */
-  busyAttempts: number;
-  /** Wait between those attempts (grows linearly). */
-  busyRetryMs: number;
-}
-
-/** How often a server's DELETE is sent when its delete_server action fails. */
-const DELETE_ACTION_ATTEMPTS = 3;
-
-export const DEFAULT_TIMEOUTS: DriverTimeouts = {
-  createMs: 10 * 60_000,
-  actionMs: 5 * 60_000,
-  shutdownMs: 2 * 60_000,
-  pollInitialMs: 500,
-  pollMaxMs: 5_000,
-  busyAttempts: 10,
-  busyRetryMs: 2_000,
-};
+export { DEFAULT_TIMEOUTS, type DriverTimeouts } from './api-calls';
 
 export interface HetznerDriverOptions {
   logger: Logger;
@@ -93,22 +60,6 @@ export interface HetznerDriverOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-interface CheckedPlan {
-  plan: CreatePlan;
-  /** The fallback pairs and the attachments. */
-  extras: PlanExtras;
-}
-
-/** What Create made so far, so that a failure removes exactly that. */
-interface Made {
-  /** The auto-created spread group the server went into, released again on rollback. */
-  placementGroupId?: number | null;
-  keyId: number | null;
-  serverId: number | null;
-  firewallPrepared: boolean;
-  server: Server | null;
-}
-
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class HetznerDriver implements Driver {
@@ -116,7 +67,7 @@ export class HetznerDriver implements Driver {
   /** From SetConfigFromFlags; user data lives only here, never in the persisted config. */
   private settings: FlagSettings | null = null;
   /** What PreCreateCheck resolved (the plan, its fallback pairs and attachments), for Create in the same process. */
-  private checked: CheckedPlan | null = null;
+  private checked: CreatePlan | null = null;
   private cachedClient: { key: string; client: HcloudClient } | null = null;
   private readonly logger: Logger;
   private readonly env: NodeJS.ProcessEnv;
@@ -230,8 +181,8 @@ export class HetznerDriver implements Driver {
   // ---- checks ---------------------------------------------------------------------------------------------------
 
   async preCreateCheck(): Promise<void> {
-    this.checked = await this.checkedPlan(this.currentSettings(), this.config.MachineName);
-    const { plan } = this.checked;
+    const plan = await this.checkedPlan(this.currentSettings(), this.config.MachineName);
+    this.checked = plan;
     this.logger.info(
       `Configuration checked: ${plan.serverType.name} in ${plan.location.name}, image ${describeImage(plan)}`,
     );
@@ -239,508 +190,44 @@ export class HetznerDriver implements Driver {
   }
 
   /** Plans the create and logs the warnings; any error problem is thrown as one error naming every flag at fault. */
-  private async checkedPlan(settings: FlagSettings, machineName: string): Promise<CheckedPlan> {
-    const { plan, problems, extras } = await planExtras({ settings, machineName, client: () => this.client() });
+  private async checkedPlan(settings: FlagSettings, machineName: string): Promise<CreatePlan> {
+    const { plan, problems } = await planCreate({ settings, machineName, client: () => this.client() });
     for (const w of problems.filter((p) => p.severity === 'warning')) {
       this.logger.warn(`Warning: ${w.flag}: ${w.message}`);
     }
     const errors = problems.filter((p) => p.severity === 'error');
     if (errors.length > 0 || !plan) throw problemsError(errors);
-    return { plan, extras };
+    return plan;
   }
 
-  // ---- create ---------------------------------------------------------------------------------------------------
+  // ---- create and remove ---------------------------------------------------------------------------------------
 
   async create(): Promise<void> {
     const s = this.currentSettings();
     const name = this.config.MachineName;
     if (!name) throw new Error('Create: the machine has no name (SetConfigRaw must set MachineName)');
     // A process that skipped PreCreateCheck (or changed the config since) plans here, with the same checks.
-    const { plan, extras } = this.checked ?? (await this.checkedPlan(s, name));
-    const client = this.client();
-    const made: Made = { keyId: null, serverId: null, firewallPrepared: false, server: null };
-    const fwCtx = this.firewallContext(client, plan.firewallIds);
-    // Before anything is made: a failure here leaves nothing of this attempt to roll back.
-    try {
-      await this.removeLeftovers(client, name, plan.existingServer);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw new Error(
-        `Creating server ${name} failed while removing what an earlier attempt left: ${message}. Nothing new was ` +
-          'created; try again, or delete the leftovers by hand if this keeps happening.',
-        { cause: err },
-      );
-    }
-    try {
-      const pair = generateEd25519KeyPair(name);
-      const keyPath = this.sshKeyPath();
-      await writeKeyPair(keyPath, pair);
-      this.config.SSHKeyPath = keyPath;
-      const key = await this.uploadKey(client, name, pair, made);
-
-      let firewallIds = [...plan.firewallIds];
-      let firewallLabels: Record<string, string> = {};
-      if (fwCtx) {
-        made.firewallPrepared = true;
-        const prepared = await prepareClusterFirewall(fwCtx);
-        firewallIds = [...new Set([...firewallIds, ...prepared.firewallIds])];
-        firewallLabels = prepared.serverLabels;
-      }
-
-      const labels = { ...plan.userLabels, ...firewallLabels, ...ownershipLabels(name, s.clusterId) };
-      const body: ServerCreateRequest = {
-        name,
-        server_type: plan.serverType.name,
-        image: plan.image.id,
-        location: plan.location.name,
-        ssh_keys: [key.id, ...(plan.existingKey ? [plan.existingKey.id] : [])],
-        // Pinned networks are attached before the first boot, so their interfaces are there when cloud-init runs.
-        start_after_create: plan.networkAttachments.length === 0,
-        labels,
-        public_net: { enable_ipv4: !s.disablePublicIpv4, enable_ipv6: !s.disablePublicIpv6 },
-      };
-      if (plan.userData) body.user_data = plan.userData;
-      const createNetworks = createNetworkIds(plan.networkIds, plan.networkAttachments);
-      if (createNetworks.length > 0) body.networks = createNetworks;
-      if (firewallIds.length > 0) body.firewalls = firewallIds.map((id) => ({ firewall: id }));
-      if (plan.placementGroup) body.placement_group = plan.placementGroup.id;
-      applyAttachments(body, extras.attachments);
-      await keepPrimaryIps(client, this.logger, extras.attachments);
-      const spread = s.placementGroupSpread
-        ? new SpreadPlacement({
-            client,
-            logger: this.logger,
-            clusterId: s.clusterId,
-            machineName: name,
-            serverLabels: s.serverLabels,
-          })
-        : null;
-
-      this.logger.info(
-        `Creating server ${name} (${plan.serverType.name}, ${plan.location.name}, ${describeImage(plan)})…`,
-      );
-      const posted = await postWithFallback({
-        body,
-        candidates: extras.candidates,
-        spread,
-        logger: this.logger,
-        post: (b) => this.postServer(client, b, made),
-        onGroup: (id) => {
-          made.placementGroupId = id;
-        },
-      });
-      const { server, actions } = posted.result;
-      const chosen = posted.candidate;
-      if (chosen.serverType.name !== plan.serverType.name || chosen.location.name !== plan.location.name) {
-        this.logger.info(`Server ${name} is ${describeCandidate(chosen)} (capacity fallback)`);
-        this.logger.info(`Price: ${costLine(chosen.serverType, chosen.location.name)}`);
-      }
-      // The pair actually used, so the stored config says what the machine is, not what was wished for.
-      this.config.Type = chosen.serverType.name;
-      this.config.Location = chosen.location.name;
-      this.config.AutoPlacementGroupID = made.placementGroupId ?? 0;
-      this.config.ServerID = server.id;
-      this.config.ImageID = chosen.image.id;
-      this.config.ImageArch = chosen.image.architecture;
-      this.config.KeyID = key.id;
-      this.config.KeyName = key.name;
-      this.config.IsExistingKey = false;
-      this.config.AdditionalKeyIDs = plan.existingKey ? [plan.existingKey.id] : [];
-
-      this.logger.info(`Waiting for server ${name} (id ${server.id}) to be created and started…`);
-      // create_server and its next actions (start_server, attachments) run one after the other.
-      await client.actions.waitFor(actions, { timeoutMs: this.timeouts.createMs, chained: true });
-      if (plan.networkAttachments.length > 0) {
-        const attachOpts = { timeoutMs: this.timeouts.createMs, logger: this.logger };
-        await attachPinnedNetworks(client, server.id, plan.networkAttachments, attachOpts);
-        await this.power(client, server.id, 'poweron', this.timeouts.createMs);
-      }
-      let running = await this.waitForStatus(client, server.id, ['running'], this.timeouts.createMs);
-      // Label-selector firewalls and network attachments run as background actions that lock the server; only a
-      // locked server needs the extra request to find them.
-      if (running.locked) {
-        const background = await client.servers.actions(server.id, { status: 'running' });
-        if (background.length > 0) {
-          await client.actions.waitFor(background, { timeoutMs: this.timeouts.createMs });
-          running = (await client.servers.get(server.id)) ?? running;
-        }
-      }
-      made.server = running;
-
-      const addr = machineAddresses(running, { usePrivateNetwork: s.usePrivateNetwork, networkIds: plan.networkIds });
-      this.config.IPAddress = addr.ip;
-      this.config.IPv6Address = addr.ipv6;
-      this.config.PrivateIPAddress = addr.privateIp;
-
-      if (s.rdnsTemplate) {
-        const rdns = {
-          template: s.rdnsTemplate,
-          machineName: name,
-          clusterId: s.clusterId,
-          serverLabels: s.serverLabels,
-        };
-        await applyRdnsTemplate(client, running, rdns, { timeoutMs: this.timeouts.actionMs, logger: this.logger });
-      }
-
-      if (fwCtx) {
-        this.logger.info(`Registering server ${name} with the cluster firewall…`);
-        await registerNode(fwCtx, running);
-      }
-      this.logger.info(`Server ${name} (id ${server.id}) is running at ${addr.ip}`);
-    } catch (err) {
-      throw await this.rollback(client, name, made, fwCtx, err);
-    }
+    const plan = this.checked ?? (await this.checkedPlan(s, name));
+    const calls = this.calls();
+    await createMachine({
+      calls,
+      config: this.config,
+      settings: s,
+      plan,
+      keyPath: this.sshKeyPath(),
+      firewall: this.firewallContext(calls.client, plan.firewallIds),
+    });
   }
-
-  /**
-   * Earlier failed attempts may have left a server or keys with our labels; a new attempt starts clean. A leftover
-   * carries this machine's AND this cluster's labels: the same machine name in another cluster is someone else's.
-   */
-  private async removeLeftovers(client: HcloudClient, name: string, existing: Server | null): Promise<void> {
-    const clusterId = this.config.ClusterID;
-    // `existing` comes from the plan's lookup of the name, made moments ago in this same process; the plan keeps it
-    // only when it is this machine's of this cluster (anything else under the name is an error there).
-    if (existing && belongsTo(existing.labels, name, clusterId)) {
-      this.logger.info(`Removing server ${name} (id ${existing.id}) left by an earlier failed attempt…`);
-      await this.deleteServer(client, existing.id);
-    }
-    for (const key of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
-      if (!belongsTo(key.labels, name, clusterId)) continue;
-      this.logger.info(`Removing SSH key ${key.name} left by an earlier attempt…`);
-      await this.deleteKey(client, key.id);
-    }
-  }
-
-  private async uploadKey(client: HcloudClient, name: string, pair: KeyPair, made: Made): Promise<SshKey> {
-    // A unique suffix per attempt: a retried Create never collides with the name of an earlier key.
-    const keyName = `${name.slice(0, 50)}-${randomSuffix()}`;
-    this.logger.info(`Uploading SSH key ${keyName}…`);
-    try {
-      const key = await this.repeatOnServerError('upload SSH key', () =>
-        client.sshKeys.create({
-          name: keyName,
-          public_key: pair.publicKey,
-          labels: ownershipLabels(name, this.config.ClusterID),
-        }),
-      );
-      made.keyId = key.id;
-      return key;
-    } catch (err) {
-      // The request may have reached the API before its answer was lost: the retry then meets our own key.
-      if (!isHcloudError(err, 'uniqueness_error')) throw err;
-      const existing = await client.sshKeys.getByFingerprint(pair.fingerprint);
-      if (!existing) throw err;
-      if (belongsTo(existing.labels, name, this.config.ClusterID)) made.keyId = existing.id;
-      this.logger.info(`Reusing SSH key ${existing.name} with the same fingerprint`);
-      return existing;
-    }
-  }
-
-  private async postServer(
-    client: HcloudClient,
-    body: ServerCreateRequest,
-    made: Made,
-  ): Promise<{ server: Server; actions: Action[] }> {
-    try {
-      const r = await this.repeatOnServerError('create server', () => client.servers.create(body));
-      made.serverId = r.server.id;
-      return { server: r.server, actions: [r.action, ...(r.next_actions ?? [])] };
-    } catch (err) {
-      // A retried POST whose first attempt succeeded: adopt the server if it is provably ours.
-      if (!isHcloudError(err, 'uniqueness_error')) throw err;
-      const server = await client.servers.getByName(body.name);
-      if (!server) throw err;
-      if (!belongsTo(server.labels, body.name, this.config.ClusterID)) {
-        // Made by someone else since PreCreateCheck looked: say whose, and leave it alone.
-        throw new Error(sameNameMessage(body.name, server, this.config.ClusterID), { cause: err });
-      }
-      made.serverId = server.id;
-      this.logger.info(`Adopting server ${body.name} (id ${server.id}) created by a retried request`);
-      // All its actions, finished ones too: a create or start that already failed must fail this Create, not leave
-      // it waiting for a status that never comes (found by the soak: a 10-minute wait on a server that stayed off).
-      return { server, actions: await client.servers.actions(server.id) };
-    }
-  }
-
-  /**
-   * Removes what this Create made (and any labelled leftovers of this machine), then returns the error to throw:
-   * the original one, extended when the cleanup failed too so the user knows what to delete by hand.
-   */
-  private async rollback(
-    client: HcloudClient,
-    name: string,
-    made: Made,
-    fwCtx: ClusterFirewallContext | null,
-    cause: unknown,
-  ): Promise<Error> {
-    const original = cause instanceof Error ? cause : new Error(String(cause));
-    const reason =
-      original instanceof ActionTimeoutError ? `timed out (${original.message})` : `failed: ${original.message}`;
-    this.logger.warn(`Creating server ${name} ${reason}; removing what was created…`);
-    const failures: string[] = [];
-    let deleted: Server | null = made.server;
-    const servers = new Map<number, Server | null>();
-    if (made.serverId) servers.set(made.serverId, made.server);
-    try {
-      // The answer to POST /servers may have been lost: find the server by its labels and name.
-      for (const srv of await client.servers.list({ label_selector: machineSelector(name) })) {
-        if (srv.name === name && belongsTo(srv.labels, name, this.config.ClusterID)) servers.set(srv.id, srv);
-      }
-    } catch (e) {
-      // The server whose ID we know is still deleted below: a failed lookup must not keep it alive.
-      failures.push(`finding servers of ${name}: ${(e as Error).message}`);
-    }
-    for (const [id, srv] of servers) {
-      try {
-        if (await this.deleteServer(client, id)) this.logger.info(`Deleted server ${name} (id ${id})`);
-        deleted = deleted ?? srv;
-      } catch (e) {
-        failures.push(`server ${name}: ${(e as Error).message}`);
-      }
-    }
-    try {
-      const keyIds = new Set<number>();
-      if (made.keyId) keyIds.add(made.keyId);
-      for (const k of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
-        if (belongsTo(k.labels, name, this.config.ClusterID)) keyIds.add(k.id);
-      }
-      for (const id of keyIds) if (await this.deleteKey(client, id)) this.logger.info(`Deleted SSH key ${id}`);
-    } catch (e) {
-      failures.push(`SSH key: ${(e as Error).message}`);
-    }
-    if (fwCtx && made.firewallPrepared) {
-      try {
-        await deregisterNode(fwCtx, deleted);
-      } catch (e) {
-        failures.push(`cluster firewall: ${(e as Error).message}`);
-      }
-    }
-    const groupId = made.placementGroupId ?? deleted?.placement_group?.id;
-    if (groupId) {
-      try {
-        await releaseSpreadGroup(client, this.logger, groupId);
-      } catch (e) {
-        failures.push(`placement group ${groupId}: ${(e as Error).message}`);
-      }
-    }
-    this.config.AutoPlacementGroupID = 0;
-    this.config.ServerID = 0;
-    this.config.KeyID = 0;
-    this.config.IPAddress = '';
-    this.config.IPv6Address = '';
-    this.config.PrivateIPAddress = '';
-    if (failures.length === 0) {
-      return new Error(`Creating server ${name} ${reason}. Everything it created has been removed.`, {
-        cause: original,
-      });
-    }
-    return new Error(
-      `Creating server ${name} ${reason}. Cleanup also failed (${failures.join('; ')}); delete the resources ` +
-        `labelled ${machineSelector(name)} in the Hetzner Cloud Console.`,
-      { cause: original },
-    );
-  }
-
-  // ---- remove ---------------------------------------------------------------------------------------------------
 
   async remove(): Promise<void> {
     try {
-      await this.removeMachine();
+      if (!this.config.MachineName) {
+        throw new Error('Remove: the machine has no name (SetConfigRaw must set MachineName)');
+      }
+      const calls = this.calls();
+      await removeMachine(calls, this.config, this.firewallContext(calls.client, []));
     } catch (err) {
       throw notMistakenForGone(err);
-    }
-  }
-
-  private async removeMachine(): Promise<void> {
-    const name = this.config.MachineName;
-    if (!name) throw new Error('Remove: the machine has no name (SetConfigRaw must set MachineName)');
-    const client = this.client();
-    this.logger.info(`Removing server ${name}…`);
-    let removed: Server | null = null;
-    // A config saved from the flags removes only its own cluster's resources (none: those without a cluster label),
-    // as the same machine name may live in another cluster. A config that knows only the name (no server type, which
-    // every Create needs) takes whatever carries the machine's labels.
-    const clusterId = this.config.ClusterID;
-    const knowsOnlyName = !this.config.Type;
-    const ours = (labels: Record<string, string>) =>
-      knowsOnlyName ? isOwnedBy(labels, name) : belongsTo(labels, name, clusterId);
-
-    // One list by the machine's labels finds the stored server and any leftover of a failed Create alike. Only a
-    // stored ID the labels do not cover (a machine of the Go driver) needs its own request.
-    const id = this.config.ServerID;
-    const labelled = await client.servers.list({ label_selector: machineSelector(name) });
-    const targets = labelled.filter((srv) => srv.id === id || (srv.name === name && ours(srv.labels)));
-    for (const srv of labelled) {
-      if (srv.name === name && !targets.includes(srv)) {
-        this.logger.warn(`Leaving server ${name} (id ${srv.id}) alone: it is ${sameNameOwner(srv, clusterId)}`);
-      }
-    }
-    if (id && !targets.some((srv) => srv.id === id)) {
-      const srv = await client.servers.get(id);
-      if (srv && (isOwnedBy(srv.labels, name) || srv.name === name)) {
-        targets.unshift(srv);
-      } else if (srv) {
-        this.logger.warn(
-          `Server ${srv.id} is named "${srv.name}" and carries no labels of machine ${name}; leaving it alone`,
-        );
-      }
-    }
-    for (const srv of targets) {
-      if (await this.deleteServer(client, srv.id)) this.logger.info(`Deleted server ${name} (id ${srv.id})`);
-      removed = removed ?? srv;
-    }
-
-    if (this.config.KeyID && !this.config.IsExistingKey && this.config.KeyName) {
-      // Our own stored key (KeyName is written only by this driver, after a Create that swept older keys of the
-      // machine): its ID needs no lookup.
-      if (await this.deleteKey(client, this.config.KeyID)) this.logger.info(`Deleted SSH key ${this.config.KeyName}`);
-    } else {
-      if (this.config.KeyID && !this.config.IsExistingKey) {
-        const key = await client.sshKeys.get(this.config.KeyID);
-        if (key && (isOwnedBy(key.labels, name) || key.name === name || key.name.startsWith(`${name.slice(0, 50)}-`))) {
-          if (await this.deleteKey(client, key.id)) this.logger.info(`Deleted SSH key ${key.name}`);
-        }
-      }
-      // No stored key (Create failed before rancher-machine saved anything): whatever carries the machine's labels.
-      for (const key of await client.sshKeys.list({ label_selector: machineSelector(name) })) {
-        if (!ours(key.labels)) continue;
-        if (await this.deleteKey(client, key.id)) this.logger.info(`Deleted SSH key ${key.name}`);
-      }
-    }
-
-    // A config saved before Create knows no cluster: the server's own labels say which firewall it was in.
-    const fwCtx = this.firewallContext(client, []) ?? this.firewallContextOfServer(client, removed);
-    if (fwCtx) {
-      try {
-        await deregisterNode(fwCtx, removed);
-      } catch (err) {
-        // The machine is gone; failing now would leave Rancher retrying a delete that already happened. The
-        // firewall converges from the cluster's servers on the next node change.
-        this.logger.warn(`Could not update the cluster firewall after removing ${name}: ${(err as Error).message}`);
-      }
-    }
-    // Only groups labelled as auto-created are ever deleted, and only when empty; the user's own are left alone.
-    const groupId = removed?.placement_group?.id ?? this.config.AutoPlacementGroupID;
-    if (groupId) {
-      try {
-        await releaseSpreadGroup(client, this.logger, groupId);
-      } catch (err) {
-        this.logger.warn(`Could not delete the empty placement group ${groupId}: ${(err as Error).message}`);
-      }
-      this.config.AutoPlacementGroupID = 0;
-    } else if (!removed && (this.config.PlacementGroupSpread || knowsOnlyName)) {
-      // No server and no group known: a Create killed between making a spread group and its server left the group
-      // empty, labelled with this machine.
-      try {
-        const groups = await client.placementGroups.list({ label_selector: machineSpreadSelector(name, clusterId) });
-        for (const group of groups) await releaseSpreadGroup(client, this.logger, group);
-      } catch (err) {
-        this.logger.warn(`Could not delete an empty placement group of ${name}: ${(err as Error).message}`);
-      }
-    }
-
-    if (!removed) this.logger.info(`Server ${name} not found; nothing left to delete`);
-    this.config.ServerID = 0;
-    this.config.KeyID = 0;
-  }
-
-  /** Deletes a server and waits for it to be gone. Returns false when it was already gone. */
-  /**
-   * Deletes a server and waits until it is gone. A `delete_server` action that ends in error leaves the server
-   * in place (and billed), so the DELETE is sent again, up to DELETE_ACTION_ATTEMPTS times, before giving up: one
-   * failed action must not turn a rollback into a server that lives until Rancher's next `rm`.
-   */
-  private async deleteServer(client: HcloudClient, id: number): Promise<boolean> {
-    return this.retryBusy(`delete server ${id}`, async () => {
-      try {
-        for (let attempt = 1; ; attempt++) {
-          const action = await client.servers.delete(id);
-          try {
-            await client.actions.waitFor([action], { timeoutMs: this.timeouts.actionMs });
-            return true;
-          } catch (err) {
-            if (!(err instanceof ActionError) || attempt >= DELETE_ACTION_ATTEMPTS) throw err;
-            this.logger.debug(`delete server ${id}: ${err.message}; deleting again (attempt ${attempt + 1})`);
-            await this.sleep(this.timeouts.busyRetryMs * attempt);
-          }
-        }
-      } catch (err) {
-        if (isHcloudError(err, 'not_found')) return false;
-        if (isHcloudError(err, 'protected')) {
-          throw new Error(
-            `Server ${id} has delete protection enabled: turn it off in the Hetzner Cloud Console, then remove the ` +
-              'machine again',
-            { cause: err },
-          );
-        }
-        // A server still being built (its create outlives a killed job or a machine deleted while provisioning)
-        // stays locked for minutes: wait for what holds it, then retry, rather than fail and leave it to Rancher.
-        if (isHcloudError(err, 'locked')) await this.waitForRunningActions(client, id);
-        throw err;
-      }
-    });
-  }
-
-  /** Waits (up to the create timeout) for the server's running actions to end, however they end. */
-  private async waitForRunningActions(client: HcloudClient, id: number): Promise<void> {
-    try {
-      const running = await client.servers.actions(id, { status: 'running' });
-      if (running.length === 0) return;
-      this.logger.info(
-        `Server ${id} is busy (${running.map((a) => a.command).join(', ')}); waiting for it before deleting it`,
-      );
-      await client.actions.waitFor(running, { timeoutMs: this.timeouts.createMs });
-    } catch (err) {
-      // A failed create is as good as a finished one here; a timeout or lookup error leaves the ordinary retries.
-      this.logger.debug(`waiting for the actions of server ${id}: ${(err as Error).message}`);
-    }
-  }
-
-  private async deleteKey(client: HcloudClient, id: number): Promise<boolean> {
-    return this.retryBusy(`delete SSH key ${id}`, async () => {
-      try {
-        await client.sshKeys.delete(id);
-        return true;
-      } catch (err) {
-        if (isHcloudError(err, 'not_found')) return false;
-        throw err;
-      }
-    });
-  }
-
-  /**
-   * A 500 on a create may or may not have been applied, so the client does not repeat it. These two creates are
-   * safe to repeat: a repeat of an applied one meets uniqueness_error, which uploadKey and postServer resolve by
-   * adopting what they made. One 500 then no longer costs the whole machine.
-   */
-  private repeatOnServerError<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return this.retryOn(['server_error'], 3, what, 'repeating', fn);
-  }
-
-  /**
-   * Retries `locked` and `conflict`: a server is locked while any action runs on it (a create that is still
-   * finishing, a firewall being applied), which ends by itself.
-   */
-  private retryBusy<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return this.retryOn(['locked', 'conflict'], this.timeouts.busyAttempts, what, 'retrying', fn);
-  }
-
-  /** Calls `fn` up to `attempts` times while it fails with one of `codes`, waiting linearly longer each time. */
-  private async retryOn<T>(
-    codes: HcloudErrorCode[],
-    attempts: number,
-    what: string,
-    verb: string,
-    fn: () => Promise<T>,
-  ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (!isHcloudError(err, ...codes) || attempt >= attempts) throw err;
-        this.logger.debug(`${what}: ${err.code}, ${verb} (attempt ${attempt + 1})`);
-        await this.sleep(this.timeouts.busyRetryMs * attempt);
-      }
     }
   }
 
@@ -752,65 +239,55 @@ export class HetznerDriver implements Driver {
   }
 
   async start(): Promise<void> {
-    const client = this.client();
-    const srv = await this.requireServer(client);
+    const calls = this.calls();
+    const srv = await this.requireServer(calls.client);
     if (srv.status === 'running') {
       this.logger.info(`Server ${srv.name} is already running`);
       return;
     }
     this.logger.info(`Starting server ${srv.name}…`);
-    await this.power(client, srv.id, 'poweron');
-    await this.waitForStatus(client, srv.id, ['running'], this.timeouts.actionMs);
+    await power(calls, srv.id, 'poweron');
+    await waitForStatus(calls, srv.id, ['running'], this.timeouts.actionMs);
   }
 
   async stop(): Promise<void> {
-    const client = this.client();
-    const srv = await this.requireServer(client);
+    const calls = this.calls();
+    const srv = await this.requireServer(calls.client);
     if (srv.status === 'off') return;
     this.logger.info(`Shutting down server ${srv.name}…`);
     const deadline = Date.now() + this.timeouts.shutdownMs;
     try {
-      await this.power(client, srv.id, 'shutdown', this.timeouts.shutdownMs);
-      await this.waitForStatus(client, srv.id, ['off'], Math.max(0, deadline - Date.now()));
+      await power(calls, srv.id, 'shutdown', this.timeouts.shutdownMs);
+      await waitForStatus(calls, srv.id, ['off'], Math.max(0, deadline - Date.now()));
     } catch (err) {
       if (!(err instanceof StatusTimeoutError || err instanceof ActionTimeoutError)) throw err;
       // ACPI shutdown is a request the OS may ignore or take too long over.
       this.logger.warn(`Server ${srv.name} did not shut down in time; powering it off`);
-      await this.power(client, srv.id, 'poweroff');
-      await this.waitForStatus(client, srv.id, ['off'], this.timeouts.actionMs);
+      await power(calls, srv.id, 'poweroff');
+      await waitForStatus(calls, srv.id, ['off'], this.timeouts.actionMs);
     }
   }
 
   async restart(): Promise<void> {
-    const client = this.client();
-    const srv = await this.requireServer(client);
+    const calls = this.calls();
+    const srv = await this.requireServer(calls.client);
     // An ACPI reboot needs a running OS; a server that is off is simply started.
     const op = srv.status === 'off' ? 'poweron' : 'reboot';
     this.logger.info(`${op === 'reboot' ? 'Rebooting' : 'Starting'} server ${srv.name}…`);
-    await this.power(client, srv.id, op);
-    await this.waitForStatus(client, srv.id, ['running'], this.timeouts.actionMs);
+    await power(calls, srv.id, op);
+    await waitForStatus(calls, srv.id, ['running'], this.timeouts.actionMs);
   }
 
   async kill(): Promise<void> {
-    const client = this.client();
-    const srv = await this.requireServer(client);
+    const calls = this.calls();
+    const srv = await this.requireServer(calls.client);
     if (srv.status === 'off') {
       this.logger.info(`Server ${srv.name} is already off`);
       return;
     }
     this.logger.info(`Powering off server ${srv.name}…`);
-    await this.power(client, srv.id, 'poweroff');
-    await this.waitForStatus(client, srv.id, ['off'], this.timeouts.actionMs);
-  }
-
-  private async power(
-    client: HcloudClient,
-    id: number,
-    op: 'poweron' | 'poweroff' | 'shutdown' | 'reboot',
-    timeoutMs = this.timeouts.actionMs,
-  ): Promise<void> {
-    const action = await this.retryBusy(`${op} server ${id}`, () => client.servers[op](id));
-    await client.actions.waitFor([action], { timeoutMs });
+    await power(calls, srv.id, 'poweroff');
+    await waitForStatus(calls, srv.id, ['off'], this.timeouts.actionMs);
   }
 
   private async findServer(client: HcloudClient): Promise<Server | null> {
@@ -833,24 +310,6 @@ export class HetznerDriver implements Driver {
       );
     }
     return srv;
-  }
-
-  private async waitForStatus(
-    client: HcloudClient,
-    id: number,
-    wanted: readonly string[],
-    timeoutMs: number,
-  ): Promise<Server> {
-    const deadline = Date.now() + timeoutMs;
-    let delay = this.timeouts.pollInitialMs;
-    for (;;) {
-      const srv = await client.servers.get(id);
-      if (!srv) throw new Error(`Hetzner server ${id} not found while waiting for it to be ${wanted.join(' or ')}`);
-      if (wanted.includes(srv.status)) return srv;
-      if (Date.now() >= deadline) throw new StatusTimeoutError(srv, wanted, timeoutMs);
-      await this.sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
-      delay = Math.min(this.timeouts.pollMaxMs, delay * 1.5);
-    }
   }
 
   // ---- plumbing -------------------------------------------------------------------------------------------------
@@ -898,6 +357,9 @@ export class HetznerDriver implements Driver {
         // safe to repeat (creates are adopted by name, deletes treat not_found as done).
         client: new HcloudClient({
           retryServerErrors: true,
+          // Concurrent operations of this process (Rancher's plugin server drives several machines) draw on one
+          // estimate of the project's budget instead of each overdrawing it.
+          rateLimitScope: 'process',
           ...this.clientOptions,
           token,
           endpoint,
@@ -906,6 +368,11 @@ export class HetznerDriver implements Driver {
       };
     }
     return this.cachedClient.client;
+  }
+
+  /** The client with the logger, timeouts and sleep, for the calls that wait (api-calls.ts). */
+  private calls(): ApiCalls {
+    return { client: this.client(), logger: this.logger, timeouts: this.timeouts, sleep: this.sleep };
   }
 
   private firewallContext(client: HcloudClient, extraFirewallIds: number[]): ClusterFirewallContext | null {
@@ -926,36 +393,6 @@ export class HetznerDriver implements Driver {
       openNodePorts: !c.FirewallCloseNodePorts,
     };
   }
-
-  /**
-   * For a Remove whose config names no cluster (saved before Create, or only the name known): the cluster and the
-   * node's role come from the labels of the server it deleted, which the driver wrote. Only the node-only rules
-   * follow (no template rules are added), and the firewall is found by the cluster's labels, so only an owned one.
-   */
-  private firewallContextOfServer(client: HcloudClient, server: Server | null): ClusterFirewallContext | null {
-    const name = this.config.MachineName;
-    const cluster = server?.labels[CLUSTER_KEY];
-    if (!server || !cluster || !isOwnedBy(server.labels, name)) return null;
-    this.logger.info(`Server ${name} belonged to cluster ${cluster} (its labels say so); updating that firewall`);
-    return {
-      client,
-      logger: this.logger,
-      clusterId: cluster,
-      createFirewall: server.labels[FIREWALL_SELECTOR_KEY] === cluster,
-      autoCreateRules: false,
-      machineName: name,
-      extraFirewallIds: [],
-    };
-  }
-}
-
-class StatusTimeoutError extends Error {
-  constructor(server: Server, wanted: readonly string[], timeoutMs: number) {
-    super(
-      `Timed out after ${Math.round(timeoutMs / 1000)} s waiting for server ${server.name} (id ${server.id}) to be ` +
-        `${wanted.join(' or ')}; it is ${server.status}`,
-    );
-  }
 }
 
 /**
@@ -967,22 +404,4 @@ function pollIntervals(ms: number): { timeouts: Partial<DriverTimeouts>; client:
     timeouts: { pollInitialMs: ms, pollMaxMs: ms * 4, busyRetryMs: ms },
     client: { poll: { initialMs: ms, maxMs: ms * 4, factor: 1.5 }, backoff: { baseMs: ms, capMs: ms * 20 } },
   };
-}
-
-/**
- * `rm` takes a Remove error whose text contains "not found" for "already gone" and forgets the machine. A machine
- * that is gone makes Remove succeed instead, so any such wording in a failure is someone else's (a proxy's 404 page,
- * a wrong endpoint) and is rewritten, or rancher-machine would drop a server that still exists.
- */
-function notMistakenForGone(err: unknown): unknown {
-  if (!(err instanceof Error) || !/not found/i.test(err.message)) return err;
-  return new Error(err.message.replace(/not found/gi, 'not_found'), { cause: err });
-}
-
-function randomSuffix(): string {
-  return randomBytes(4).toString('hex');
-}
-
-function describeImage(plan: CreatePlan): string {
-  return plan.image.name ?? plan.image.description ?? String(plan.image.id);
 }

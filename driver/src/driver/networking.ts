@@ -4,13 +4,9 @@ import { parseAdminCidrs } from '../firewall';
 import { FLAG, type FlagSettings } from './flags';
 import { parseNetworkEntries } from './networks';
 import { poolName, rdnsHostname } from './rdns';
-import type { Problem } from './validate';
+import type { Problems } from './validate';
 
-export function checkNetworkingSettings(s: FlagSettings, machineName: string): Problem[] {
-  const out: Problem[] = [];
-  const error = (flag: string, message: string) => out.push({ severity: 'error', flag, message });
-  const warn = (flag: string, message: string) => out.push({ severity: 'warning', flag, message });
-
+export function checkNetworkingSettings(s: FlagSettings, machineName: string, { error, warn }: Problems): void {
   const { entries, problems } = parseNetworkEntries(s.networks);
   for (const p of problems) error(FLAG.networks, p);
   if (
@@ -50,5 +46,4 @@ export function checkNetworkingSettings(s: FlagSettings, machineName: string): P
         '--hetzner-auto-create-firewall-rules',
     );
   }
-  return out;
 }

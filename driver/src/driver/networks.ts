@@ -74,15 +74,15 @@ export function parseNetworkEntries(values: readonly string[]): { entries: Netwo
 /**
  * Checks each pinned entry against its network (looked up already; undefined/null entries were reported by the
  * caller): the range lies inside the network and one of its subnets in the location's zone; the IP lies in such
- * a subnet, is not a reserved address, and no other server holds it. `ours` is a server of this machine from an
- * earlier attempt, which Create deletes first, so its addresses count as free.
+ * a subnet, is not a reserved address, and no other server holds it. `ours` tells a server of this machine from an
+ * earlier attempt, which Create deletes before it makes the new one, so its addresses count as free.
  */
 export async function checkNetworkPins(input: {
   client: HcloudClient;
   entries: readonly NetworkEntry[];
   networks: ReadonlyArray<Network | null | undefined>;
   networkZone: string | undefined;
-  ours: Server | null;
+  ours: (srv: Server) => boolean;
   error: (flag: string, message: string) => void;
 }): Promise<NetworkAttachment[]> {
   const out: NetworkAttachment[] = [];
@@ -161,7 +161,7 @@ export async function checkNetworkPins(input: {
     for (const c of ipChecks) {
       const taker = servers.find(
         (srv) =>
-          srv.id !== input.ours?.id &&
+          !input.ours(srv) &&
           srv.private_net.some((p) => p.network === c.net.id && (p.ip === c.text || p.alias_ips.includes(c.text))),
       );
       if (taker) {

@@ -17,7 +17,7 @@ import {
 import type { Logger } from '../log';
 import { FLAG, type FlagSettings } from './flags';
 import { poolName } from './rdns';
-import type { Problem } from './validate';
+import type { Problems } from './validate';
 
 /** Hetzner's limit of servers in one spread placement group. */
 export const SPREAD_GROUP_LIMIT = 10;
@@ -92,26 +92,21 @@ function indexOf(group: PlacementGroup): number {
 }
 
 /** PreCreateCheck's rules for the spread flag (no API needed). */
-export function checkSpreadSettings(s: FlagSettings): Problem[] {
-  if (!s.placementGroupSpread) return [];
-  const out: Problem[] = [];
+export function checkSpreadSettings(s: FlagSettings, { error }: Problems): void {
+  if (!s.placementGroupSpread) return;
   if (s.placementGroup) {
-    out.push({
-      severity: 'error',
-      flag: FLAG.placementGroupSpread,
-      message: `cannot be combined with --${FLAG.placementGroup}: use your own group or the automatic spread groups`,
-    });
+    error(
+      FLAG.placementGroupSpread,
+      `cannot be combined with --${FLAG.placementGroup}: use your own group or the automatic spread groups`,
+    );
   }
   if (!s.clusterId) {
-    out.push({
-      severity: 'error',
-      flag: FLAG.placementGroupSpread,
-      message:
-        `spread groups are named and labelled per cluster and pool: set --${FLAG.clusterId} so that ` +
+    error(
+      FLAG.placementGroupSpread,
+      `spread groups are named and labelled per cluster and pool: set --${FLAG.clusterId} so that ` +
         'every machine of the pool finds the same groups',
-    });
+    );
   }
-  return out;
 }
 
 export class SpreadPlacement {

@@ -8,13 +8,23 @@ export interface Problem {
   message: string;
 }
 
+/** The one list every PreCreateCheck rule reports into, in the order the rules run. */
+export class Problems {
+  readonly list: Problem[] = [];
+  readonly error = (flag: string, message: string): void => {
+    this.list.push({ severity: 'error', flag, message });
+  };
+  readonly warn = (flag: string, message: string): void => {
+    this.list.push({ severity: 'warning', flag, message });
+  };
+  hasErrors(): boolean {
+    return this.list.some((p) => p.severity === 'error');
+  }
+}
+
 const HOSTNAME_RE = /^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/;
 
-export function checkSettings(s: FlagSettings, machineName: string): Problem[] {
-  const out: Problem[] = [];
-  const error = (flag: string, message: string) => out.push({ severity: 'error', flag, message });
-  const warn = (flag: string, message: string) => out.push({ severity: 'warning', flag, message });
-
+export function checkSettings(s: FlagSettings, machineName: string, { error, warn }: Problems): void {
   if (!s.apiToken) {
     error(
       FLAG.apiToken,
@@ -90,7 +100,6 @@ export function checkSettings(s: FlagSettings, machineName: string): Problem[] {
       'Hetzner firewalls filter public interfaces only; a server without public addresses is not protected by them',
     );
   }
-  return out;
 }
 
 export function formatProblem(p: Problem): string {

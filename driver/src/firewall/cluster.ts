@@ -8,6 +8,7 @@ import { FirewallLimitError, type NodeChange, nodeSources } from './desired';
 import { clusterLabels, defaultFirewallName, isClusterFirewall, matchesSelector } from './labels';
 import { ForeignFirewallError, ownedOrRefused } from './ownership';
 import {
+  type Alongside,
   backoffDelay,
   DEFAULT_RECONCILE_OPTIONS,
   isTransient,
@@ -56,7 +57,6 @@ function retry<T>(ctx: ClusterFirewallContext, what: string, fn: () => Promise<T
 
 function ruleOptions(ctx: ClusterFirewallContext): RuleOptions {
   return {
-    cni: ctx.cni,
     adminCidrs: ctx.adminCidrs ? parseAdminCidrs(ctx.adminCidrs) : undefined,
     openNodePorts: ctx.openNodePorts,
   };
@@ -209,10 +209,23 @@ export async function prepare(
   return { firewallIds: [fw.id], serverLabels };
 }
 
-export async function register(ctx: ClusterFirewallContext, server: ServerLike): Promise<void> {
+/** What the operation around a firewall step already has: its server list, its own actions to wait for. */
+export interface NodeStepOptions {
+  /** The cluster's servers (by the cluster selector), listed moments ago by this operation before any write. */
+  servers?: readonly ServerLike[] | undefined;
+  /** The server's create or delete actions, waited for in the rule write's poll. */
+  alongside?: Alongside | undefined;
+}
+
+export async function register(
+  ctx: ClusterFirewallContext,
+  server: ServerLike,
+  opts: NodeStepOptions = {},
+): Promise<void> {
   if (!ctx.clusterId.trim()) return;
-  // The firewall prepare found or made: its id still holds, but its rules predate the server's boot (other nodes
-  // may have written since), so the apply loop reads them afresh instead of looking the firewall up again.
+  // The firewall prepare found or made: its id still holds. Its rules may predate other nodes' writes, so they only
+  // seed the first write (this node added); the verify pass after it reads rules and servers afresh and rewrites
+  // from ground truth if anything differs.
   let handed = takePrepared(ctx);
   for (let round = 0; round < REGISTER_ROUNDS; round++) {
     const fw =
@@ -227,10 +240,17 @@ export async function register(ctx: ClusterFirewallContext, server: ServerLike):
       );
       return;
     }
-    // A firewall just found or created is this moment's state: the apply loop need not read it again.
-    const seen = handed ? undefined : { firewall: fw };
     handed = null;
-    const result = await reconcileChange(ctx, fw, { kind: 'join', server }, seen);
+    const result = await reconcileChange(
+      ctx,
+      fw,
+      { kind: 'join', server },
+      { firewall: fw },
+      {
+        fromRules: true,
+        alongside: opts.alongside,
+      },
+    );
     if (result.found) {
       const mine = nodeSources(server);
       ctx.logger.info(
@@ -248,7 +268,11 @@ export async function register(ctx: ClusterFirewallContext, server: ServerLike):
   );
 }
 
-export async function deregister(ctx: ClusterFirewallContext, server: ServerLike | null): Promise<void> {
+export async function deregister(
+  ctx: ClusterFirewallContext,
+  server: ServerLike | null,
+  opts: NodeStepOptions = {},
+): Promise<void> {
   if (!ctx.clusterId.trim()) return;
   let fw: Firewall | null;
   try {
@@ -265,20 +289,38 @@ export async function deregister(ctx: ClusterFirewallContext, server: ServerLike
   }
   // One listing serves both the last-node check and the apply loop's first look at ground truth: create-firewall
   // nodes carry the cluster's labels as well as the selector label (the driver labels every node it makes).
-  const servers = await retry(ctx, "listing the cluster's servers", () =>
-    ctx.client.servers.list({ label_selector: clusterServerSelector(ctx) }),
-  );
+  const servers =
+    opts.servers ??
+    (await retry(ctx, "listing the cluster's servers", () =>
+      ctx.client.servers.list({ label_selector: clusterServerSelector(ctx) }),
+    ));
   if (ctx.createFirewall) {
     const selector = selectorLabelValue(ctx);
     const remaining = servers.filter(
       (s) => s.labels[FIREWALL_SELECTOR_KEY] === selector && s.status !== 'deleting' && s.id !== server?.id,
     );
     if (remaining.length === 0) {
+      // The last node's server must be gone before its firewall can go: wait for the delete first (one poll).
+      const deleting = opts.alongside;
+      if (deleting && !deleting.finals) {
+        deleting.finals = await ctx.client.actions.waitFor(deleting.actions, {
+          timeoutMs: deleting.timeoutMs,
+          keepErrors: true,
+        });
+      }
+      // A delete that failed leaves the server (and so the firewall) in place; the caller deletes again.
+      if (deleting?.finals?.some((a) => a.status === 'error')) return;
       await deleteFirewall(ctx, fw);
       return;
     }
   }
-  const result = await reconcileChange(ctx, fw, server ? { kind: 'leave', server } : null, { firewall: fw, servers });
+  const result = await reconcileChange(
+    ctx,
+    fw,
+    server ? { kind: 'leave', server } : null,
+    { firewall: fw, servers },
+    { alongside: opts.alongside },
+  );
   if (result.found) {
     ctx.logger.info(
       `removed ${ctx.machineName} from cluster firewall ${fw.name} (${result.sources.length} node CIDRs left)`,
@@ -292,6 +334,7 @@ function reconcileChange(
   fw: Firewall,
   change: NodeChange | null,
   seen: ReconcileTarget['seen'],
+  more: Pick<ReconcileTarget, 'fromRules' | 'alongside'> = {},
 ): Promise<ReconcileResult> {
   return reconcileFirewall(
     ctx.client,
@@ -303,6 +346,7 @@ function reconcileChange(
       autoCreateRules: ctx.autoCreateRules,
       ruleOptions: ruleOptions(ctx),
       seen,
+      ...more,
     },
     ctx.reconcile,
   );

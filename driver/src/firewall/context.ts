@@ -3,7 +3,6 @@
 import type { Logger } from '../log';
 import type { FirewallApiClient } from './api';
 import type { ReconcileOptions } from './reconcile';
-import type { Cni } from './rules';
 
 export interface ClusterFirewallContext {
   /** An HcloudClient (any object with the firewall, server and action methods used here). */
@@ -23,11 +22,9 @@ export interface ClusterFirewallContext {
   /** Labels the server will carry besides the selector label (for the 5-firewalls check); defaults to the cluster's. */
   serverLabels?: Readonly<Record<string, string>> | undefined;
   /**
-   * Optional template extras (flags with defaults that keep the design's rules): the cluster's CNI adds its
-   * node-to-node ports (`canal` default, `flannel`, `calico`, `cilium`; parse with `parseCni`), and admin CIDRs
-   * replace "anywhere" as the source of SSH and the Kubernetes API (parse with `parseAdminCidrs`).
+   * Admin CIDRs replace "anywhere" as the source of SSH and the Kubernetes API (parse with `parseAdminCidrs`); unset,
+   * the design's rules.
    */
-  cni?: Cni | undefined;
   adminCidrs?: readonly string[] | undefined;
   /** false leaves the public NodePort rules out of the template (default true: open from anywhere). */
   openNodePorts?: boolean | undefined;

@@ -6,8 +6,8 @@ import { canonicalCidr, IPV4_NODE_PREFIX, IPV6_NODE_PREFIX, normaliseCidrList } 
 import {
   type AnyRule,
   canonicalRule,
+  INTERNAL_RULES,
   internalRule,
-  internalTemplates,
   isInternalRule,
   MAX_CIDRS_PER_RULE,
   MAX_DESCRIPTION,
@@ -37,11 +37,13 @@ export interface DesiredInput {
   current: readonly AnyRule[];
   /** The cluster's servers as listed by label right now. */
   clusterServers: readonly ServerLike[];
+  /** The internal sources, when they come from elsewhere than the servers (a first write from the rules). */
+  sources?: readonly string[] | undefined;
   /** This node joining or leaving; null to reconcile from ground truth alone. */
   change: NodeChange | null;
   /** auto-create-firewall-rules: make sure the design's public, internal and outbound rules exist. */
   autoCreateRules: boolean;
-  /** CNI ports and admin CIDRs for the template (defaults: the design's rules). */
+  /** Admin CIDRs and NodePorts for the template (defaults: the design's rules). */
   options?: RuleOptions | undefined;
 }
 
@@ -100,7 +102,7 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
  */
 export function desiredRules(input: DesiredInput): DesiredResult {
   const warnings: string[] = [];
-  const sources = desiredSources(input.clusterServers, input.change);
+  const sources = input.sources ? [...input.sources] : desiredSources(input.clusterServers, input.change);
   const foreign = input.current.filter((r) => !isInternalRule(r)).map(canonicalRule);
   const existingInternal = input.current.filter(isInternalRule);
 
@@ -116,7 +118,7 @@ export function desiredRules(input: DesiredInput): DesiredResult {
   // Internal rule kinds in a stable order: the template first, then kinds only this firewall has.
   const kinds = new Map<string, { protocol: FirewallProtocol; port: string | null; description: string }>();
   if (input.autoCreateRules) {
-    for (const t of internalTemplates(input.options)) kinds.set(ruleKey({ direction: 'in', ...t }), t);
+    for (const t of INTERNAL_RULES) kinds.set(ruleKey({ direction: 'in', ...t }), t);
   }
   for (const r of existingInternal) {
     const key = ruleKey(r);

@@ -3,6 +3,7 @@
 // correctness comes from the last step: every writer's final check re-reads both the firewall and the server list
 // after its own write, so a stale write made by anyone is seen (and rewritten) by whoever made it or wrote after it.
 import {
+  type Action,
   ActionError,
   ActionTimeoutError,
   defaultSleep,
@@ -14,9 +15,10 @@ import {
 } from '../hcloud';
 import type { Logger } from '../log';
 import type { FirewallApiClient, ServerLike } from './api';
-import { desiredRules, type NodeChange } from './desired';
+import { normaliseCidrList } from './cidr';
+import { desiredRules, type NodeChange, nodeSources } from './desired';
 import { matchesSelector } from './labels';
-import { type RuleOptions, rulesEqual } from './rules';
+import { isInternalRule, type RuleOptions, rulesEqual } from './rules';
 
 export interface ReconcileOptions {
   /** First backoff, then ×factor per retry up to maxDelayMs, each ±jitter (a fraction). */
@@ -77,6 +79,25 @@ export interface ReconcileTarget {
    * that half of the state (saving the request). Never for a read after a write: the verify pass always reads both.
    */
   seen?: { firewall?: Firewall | undefined; servers?: readonly ServerLike[] | undefined } | undefined;
+  /**
+   * With `seen.firewall` and a change but no server list: the first write is the firewall's own node sources with
+   * this node added or dropped, without listing the servers first. The verify pass after it reads both halves and
+   * holds the result against ground truth as always, so a stale or concurrent view only costs a second write.
+   */
+  fromRules?: boolean;
+  /**
+   * Actions of the same operation (the server's create or delete) to wait for in the first rule write's poll, so
+   * that one poll serves both. Their final states land in `finals`, failed ones too: the owner judges them. Left
+   * unset when no rule was written; the owner then waits itself.
+   */
+  alongside?: Alongside;
+}
+
+export interface Alongside {
+  actions: readonly Action[];
+  timeoutMs: number;
+  chained?: boolean;
+  finals?: Action[];
 }
 
 export interface ReconcileResult {
@@ -125,6 +146,35 @@ export async function reconcileFirewall(
     // Only the first pass may use what the caller saw; after a failure or a write, both halves are read again.
     const known = seen;
     seen = undefined;
+    if (known?.firewall && !known.servers && target.fromRules && target.change && writes === 0 && retries === 0) {
+      const current = known.firewall;
+      const held = current.rules.filter(isInternalRule).flatMap((r) => r.source_ips ?? []);
+      const mine = new Set(normaliseCidrList(nodeSources(target.change.server)));
+      const sources = normaliseCidrList(
+        target.change.kind === 'join' ? [...held, ...mine] : normaliseCidrList(held).filter((c) => !mine.has(c)),
+      );
+      const desired = desiredRules({
+        current: current.rules,
+        clusterServers: [],
+        change: null,
+        sources,
+        autoCreateRules: target.autoCreateRules,
+        options: target.ruleOptions,
+      });
+      // Nothing to change by the firewall's own account: check against ground truth as usual.
+      if (rulesEqual(current.rules, desired.rules)) continue;
+      try {
+        await writeRules(client, target.firewallId, desired.rules, o.actionTimeoutMs, target.alongside);
+        writes++;
+        verifying = true;
+        logger.debug(`firewall ${target.firewallId}: wrote ${desired.rules.length} rules (this node's change)`);
+      } catch (e) {
+        if (e instanceof HcloudError && e.code === 'not_found') return { found: false, writes, retries, sources: [] };
+        if (!isTransient(e)) throw e;
+        await backoff(`set_rules failed: ${describe(e)}`);
+      }
+      continue;
+    }
     try {
       [servers, firewall] = await Promise.all([
         known?.servers ? [...known.servers] : client.servers.list({ label_selector: target.clusterSelector }),
@@ -161,7 +211,7 @@ export async function reconcileFirewall(
       continue;
     }
     try {
-      await writeRules(client, target.firewallId, desired.rules, o.actionTimeoutMs);
+      await writeRules(client, target.firewallId, desired.rules, o.actionTimeoutMs, target.alongside);
       writes++;
       verifying = true;
       logger.debug(
@@ -180,12 +230,29 @@ async function writeRules(
   firewallId: number,
   rules: FirewallRuleRequest[],
   timeoutMs: number,
+  alongside?: Alongside,
 ): Promise<void> {
   const actions = await client.firewalls.setRules(firewallId, rules);
   // Only the rule change itself: apply_firewall actions belong to servers, and a server deleted meanwhile would
   // fail its action without saying anything about the rules.
   const own = actions.filter((a) => a.command === 'set_firewall_rules');
-  await client.actions.waitFor(own.length > 0 ? own : actions, { timeoutMs });
+  const mine = own.length > 0 ? own : actions;
+  if (!alongside || alongside.finals) {
+    await client.actions.waitFor(mine, { timeoutMs });
+    return;
+  }
+  // One poll for both; then the rule change is judged here (its final state needs no further request).
+  const theirs = new Set(alongside.actions.map((a) => a.id));
+  const all = await client.actions.waitFor([...mine, ...alongside.actions], {
+    timeoutMs: Math.max(timeoutMs, alongside.timeoutMs),
+    chained: alongside.chained,
+    keepErrors: true,
+  });
+  alongside.finals = all.filter((a) => theirs.has(a.id));
+  await client.actions.waitFor(
+    all.filter((a) => !theirs.has(a.id)),
+    { timeoutMs },
+  );
 }
 
 /**

@@ -42,30 +42,8 @@ export const INTERNAL_RULES: readonly RuleTemplate[] = [
   { protocol: 'udp', port: '51820-51821', description: `WireGuard ${INTERNAL_SUFFIX}` },
 ];
 
-/** RKE2's CNIs; the default rules above are Canal's (RKE2's default), which Flannel's needs are a subset of. */
-export const CNIS = ['canal', 'flannel', 'calico', 'cilium'] as const;
-export type Cni = (typeof CNIS)[number];
-
-/** Node-to-node ports a CNI needs beyond the default internal rules (RKE2's port requirements). */
-const CNI_EXTRA_RULES: Record<Cni, readonly RuleTemplate[]> = {
-  canal: [],
-  flannel: [],
-  calico: [
-    { protocol: 'tcp', port: '179', description: `Calico BGP ${INTERNAL_SUFFIX}` },
-    { protocol: 'udp', port: '4789', description: `Calico VXLAN ${INTERNAL_SUFFIX}` },
-    { protocol: 'tcp', port: '5473', description: `Calico Typha ${INTERNAL_SUFFIX}` },
-    { protocol: 'tcp', port: '9098', description: `Calico Typha health ${INTERNAL_SUFFIX}` },
-  ],
-  cilium: [
-    { protocol: 'tcp', port: '4240', description: `Cilium health ${INTERNAL_SUFFIX}` },
-    { protocol: 'udp', port: '51871', description: `Cilium WireGuard ${INTERNAL_SUFFIX}` },
-  ],
-};
-
 /** Choices that shape the template; the defaults give the design's rules exactly. */
 export interface RuleOptions {
-  /** Adds the CNI's node-to-node ports to the internal rules (default canal: nothing extra). */
-  cni?: Cni | undefined;
   /** Sources for SSH and the Kubernetes API instead of anywhere (canonical CIDRs). */
   adminCidrs?: readonly string[] | undefined;
   /** Public NodePort rules (default true); false keeps Services reachable only through load balancers or ingress. */
@@ -75,18 +53,6 @@ export interface RuleOptions {
 /** The public rules the template adds with these options. */
 export function publicTemplates(o: RuleOptions = {}): RuleTemplate[] {
   return PUBLIC_RULES.filter((t) => !(t.nodePorts && o.openNodePorts === false));
-}
-
-export function internalTemplates(o: RuleOptions = {}): RuleTemplate[] {
-  return [...INTERNAL_RULES, ...CNI_EXTRA_RULES[o.cni ?? 'canal']];
-}
-
-/** Checks a CNI name from a flag; the message lists what is accepted. */
-export function parseCni(value: string | undefined): Cni {
-  const v = (value ?? '').trim().toLowerCase();
-  if (v === '') return 'canal';
-  if ((CNIS as readonly string[]).includes(v)) return v as Cni;
-  throw new Error(`unknown CNI "${value}" for the firewall rules: use one of ${CNIS.join(', ')}`);
 }
 
 /** Canonical admin CIDRs from a flag; a bare address means just that host. */

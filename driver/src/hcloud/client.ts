@@ -5,7 +5,7 @@ import { type DebugSink, debugHandler } from './http/debug-handler';
 import { errorHandler } from './http/error-handler';
 import { fetchHandler } from './http/fetch-handler';
 import { parseHandler } from './http/parse-handler';
-import { type RateLimitInfo, RateLimitState, rateLimitHandler } from './http/rate-limit-handler';
+import { type RateLimitInfo, RateLimitState, rateLimitHandler, sharedRateLimitState } from './http/rate-limit-handler';
 import { retryHandler } from './http/retry-handler';
 import { type ClientStats, statsHandler } from './http/stats-handler';
 import { defaultSleep, describeTarget, type Handler, type Query, type Sleep } from './http/types';
@@ -37,6 +37,13 @@ export interface HcloudClientOptions {
   backoff?: { baseMs: number; capMs: number };
   /** Longest single wait for the rate limit. Default 60 s. */
   rateLimitMaxWaitMs?: number;
+  /**
+   * Whose estimate of the project's request budget this client paces by: its own ('client', the default), or the
+   * one every client of this process with the same endpoint and token shares ('process'; the driver's choice).
+   */
+  rateLimitScope?: 'client' | 'process';
+  /** Re-sends of a request the API refused with 429 rate_limit_exceeded. Default 12. */
+  rateLimitRetries?: number;
   sleep?: Sleep;
   random?: () => number;
   now?: () => number;
@@ -67,7 +74,7 @@ export class HcloudClient {
   readonly endpoint: string;
 
   private readonly handler: Handler;
-  private readonly limiter = new RateLimitState();
+  private readonly limiter: RateLimitState;
 
   constructor(opts: HcloudClientOptions) {
     const token = (opts.token ?? '').trim();
@@ -79,6 +86,7 @@ export class HcloudClient {
     // https, or http to loopback only; checked before any request so a bad endpoint never receives the token.
     const endpoint = checkEndpoint(opts.endpoint ?? DEFAULT_ENDPOINT);
     this.endpoint = endpoint;
+    this.limiter = opts.rateLimitScope === 'process' ? sharedRateLimitState(endpoint, token) : new RateLimitState();
 
     const sleep = opts.sleep ?? defaultSleep;
     const now = opts.now ?? Date.now;
@@ -106,11 +114,13 @@ export class HcloudClient {
         await sleep(ms, signal);
       },
       now,
+      random,
       maxWaitMs: opts.rateLimitMaxWaitMs ?? 60_000,
     });
     h = errorHandler(h, { token });
     h = retryHandler(h, {
       maxRetries: opts.maxRetries ?? 5,
+      rateLimitRetries: opts.rateLimitRetries ?? 12,
       serverErrors: opts.retryServerErrors ?? false,
       backoff: opts.backoff ?? { baseMs: 1000, capMs: 60_000 },
       sleep,

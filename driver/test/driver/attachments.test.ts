@@ -4,6 +4,7 @@ import type { MockServer } from 'hcloud-mock';
 import { describe, expect, it } from 'vitest';
 import { planAttachments } from '../../src/driver/attachments';
 import type { FlagSettings } from '../../src/driver/flags';
+import { Problems } from '../../src/driver/validate';
 import type { HcloudClient, PrimaryIp, Server } from '../../src/hcloud';
 import { mockApi } from '../fixtures/mock-api';
 import { captureLogger, configuredDriver, fastMockPerFile, resourcesOf, TOKEN } from './helpers';
@@ -183,30 +184,35 @@ describe('primary IP assignment, in the API shapes before and after 2026-08-01',
     ['server with no assignee (before)', { assignee_type: 'server' }],
   ] as const)('a free IP, %s, is taken without looking up a server', async (_what, over) => {
     const lookups: number[] = [];
-    const r = await planAttachments(clientWith(ip(over), lookups), settings, MACHINE);
-    expect(r.problems).toEqual([]);
-    expect(r.attachments.ipv4?.id).toBe(7001);
+    const problems = new Problems();
+    const attachments = await planAttachments(clientWith(ip(over), lookups), settings, MACHINE, problems);
+    expect(problems.list).toEqual([]);
+    expect(attachments.ipv4?.id).toBe(7001);
     expect(lookups).toEqual([]);
   });
 
   it("an IP held by this machine's leftover server is usable; one held by another resource type is not", async () => {
     const lookups: number[] = [];
-    const mine = await planAttachments(
+    const mineProblems = new Problems();
+    await planAttachments(
       clientWith(ip({ assignee_id: 42, assignee_type: 'server' }), lookups),
       settings,
       MACHINE,
+      mineProblems,
     );
-    expect(mine.problems).toEqual([]);
+    expect(mineProblems.list).toEqual([]);
     expect(lookups).toEqual([42]);
     // The same number as a load balancer's ID is not that server.
     const other: number[] = [];
+    const lbProblems = new Problems();
     const lb = await planAttachments(
       clientWith(ip({ assignee_id: 42, assignee_type: 'load_balancer' }), other),
       settings,
       MACHINE,
+      lbProblems,
     );
-    expect(lb.attachments.ipv4).toBeNull();
-    expect(lb.problems).toEqual([
+    expect(lb.ipv4).toBeNull();
+    expect(lbProblems.list).toEqual([
       {
         severity: 'error',
         flag: 'hetzner-primary-ipv4',

@@ -48,9 +48,9 @@ export const CREATE_FAULTS: Array<[string, FaultRule, RegExp]> = [
     /timed out/,
   ],
   [
-    'reading the server back fails after it was made',
+    'waiting for the actions fails after the server was made',
     // One more failure than the client retries a read (a single 500 no longer ends a create).
-    { match: { method: 'GET', path: '/servers/{id}' }, when: { times: 6 }, effect: serverError },
+    { match: { method: 'GET', path: '/actions' }, when: { times: 6 }, effect: serverError },
     /server_error/,
   ],
 ];

@@ -176,6 +176,30 @@ describe('capacity fallback', () => {
     await some.remove();
   });
 
+  it('with lists, the rules that need no API are reported together with unknown names', async () => {
+    const d = await configuredDriver(mock, 'fb-all-at-once', {
+      'hetzner-server-type': 'cx23,cx99',
+      'hetzner-server-labels': ['managed-by=me'],
+    });
+    const err = String(await d.preCreateCheck().catch((e: Error) => e));
+    expect(err).toMatch(/server type "cx99" does not exist/);
+    expect(err).toMatch(/hetzner-server-labels: .*reserved/);
+  });
+
+  it('a catalogue read that fails is reported even when the first pair then checks out', async () => {
+    // Only the catalogue's list of types fails; the first pair's own lookups succeed.
+    mock.faults.add({
+      match: { method: 'GET', path: '/server_types' },
+      when: { nth: 1 },
+      effect: { status: 403, code: 'forbidden', message: 'insufficient permissions' },
+    });
+    const d = await configuredDriver(mock, 'fb-catalogue', { 'hetzner-server-type': 'cx23,cpx22' });
+    await expect(d.preCreateCheck()).rejects.toThrow(
+      /^Invalid Hetzner machine configuration: hetzner-api-token: the token may not do this \(forbidden\)/,
+    );
+    expect(resourcesOf(mock, 'fb-catalogue')).toEqual({ servers: [], keys: [] });
+  });
+
   it('a single type and location behave exactly as before', async () => {
     const d = await configuredDriver(mock, 'fb-single', {
       'hetzner-server-type': 'ccx13',

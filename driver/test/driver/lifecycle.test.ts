@@ -61,15 +61,22 @@ describe('lifecycle', () => {
 
     const { servers, keys } = resourcesOf(mock, 'lc-default');
     expect(servers).toHaveLength(1);
-    expect(keys).toHaveLength(1);
     const srv = servers[0]!;
     expect(srv.labels).toEqual({ 'managed-by': 'rancher-machine', machine: 'lc-default' });
-    expect(keys[0]!.labels).toMatchObject({ 'managed-by': 'rancher-machine', machine: 'lc-default' });
-    expect(keys[0]!.name).toMatch(/^lc-default-[0-9a-f]{8}$/);
+    // The key was uploaded under the machine's name with its labels, given to the server, then deleted: Hetzner
+    // copies keys into a server only when it is made, so the key object has no further use.
+    const upload = mock.requests.filter((r) => r.method === 'POST' && r.path === '/ssh_keys').at(-1)!;
+    expect(upload.body).toMatchObject({
+      name: 'lc-default',
+      labels: { 'managed-by': 'rancher-machine', machine: 'lc-default' },
+    });
+    expect(keys).toEqual([]);
 
     const cfg = JSON.parse(new TextDecoder().decode(await d.getConfigRaw()));
     expect(cfg.ServerID).toBe(srv.id);
-    expect(cfg.KeyID).toBe(keys[0]!.id);
+    expect(cfg.KeyName).toBe('lc-default');
+    expect(cfg.KeyDeleted).toBe(true);
+    expect(mock.state.sshKeys.has(cfg.KeyID)).toBe(false);
     const ip = await d.getIP();
     expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(await d.getSSHHostname()).toBe(ip);
@@ -85,7 +92,7 @@ describe('lifecycle', () => {
     expect(body).toMatchObject({
       server_type: 'cx23',
       location: 'fsn1',
-      ssh_keys: [keys[0]!.id],
+      ssh_keys: [cfg.KeyID],
       public_net: { enable_ipv4: true, enable_ipv6: true },
     });
     expect(body).not.toHaveProperty('datacenter');
@@ -403,9 +410,57 @@ describe('idempotent retries', () => {
     const { servers, keys } = resourcesOf(mock, 'retry-1');
     expect(servers.map((s) => s.id)).not.toContain(stale.id);
     expect(servers).toHaveLength(1);
-    expect(keys.map((k) => k.id)).not.toContain(staleKey.id);
-    expect(keys).toHaveLength(1);
+    // The stale key is gone with its server; the new one was deleted once the new server had it.
+    expect(keys).toEqual([]);
     await d.remove();
+    expect(resourcesOf(mock, 'retry-1')).toEqual({ servers: [], keys: [] });
+  });
+
+  it('replaces a key of an earlier attempt that holds the machine name, without a leftover server', async () => {
+    const labels = { 'managed-by': 'rancher-machine', machine: 'retry-k' };
+    const staleKey = {
+      id: mock.state.nextId(),
+      name: 'retry-k',
+      fingerprint: '00:22',
+      public_key: 'ssh-ed25519 AAAA',
+      labels,
+      created: new Date().toISOString(),
+    };
+    mock.state.sshKeys.set(staleKey.id, staleKey);
+    const logger = captureLogger();
+    const d = await configuredDriver(mock, 'retry-k', {}, { logger });
+    await d.preCreateCheck();
+    await d.create();
+    expect(logger.text()).toMatch(/Removing SSH key retry-k left by an earlier attempt/);
+    const uploads = mock.requests.filter((r) => r.method === 'POST' && r.path === '/ssh_keys').slice(-2);
+    expect(uploads.map((r) => (r.body as { name: string }).name)).toEqual(['retry-k', 'retry-k']);
+    expect(mock.state.sshKeys.has(staleKey.id)).toBe(false);
+    expect(resourcesOf(mock, 'retry-k').servers).toHaveLength(1);
+    await d.remove();
+    expect(resourcesOf(mock, 'retry-k')).toEqual({ servers: [], keys: [] });
+  });
+
+  it("keeps someone else's key that holds the machine name and uploads its own under a suffix", async () => {
+    const foreign = {
+      id: mock.state.nextId(),
+      name: 'retry-f',
+      fingerprint: '00:33',
+      public_key: 'ssh-ed25519 AAAB',
+      labels: {},
+      created: new Date().toISOString(),
+    };
+    mock.state.sshKeys.set(foreign.id, foreign);
+    const d = await configuredDriver(mock, 'retry-f');
+    await d.preCreateCheck();
+    await d.create();
+    expect(mock.state.sshKeys.get(foreign.id)).toEqual(foreign);
+    const cfg = JSON.parse(new TextDecoder().decode(await d.getConfigRaw()));
+    expect(cfg.KeyName).toMatch(/^retry-f-[0-9a-f]{8}$/);
+    expect(serverBody('retry-f').ssh_keys).toEqual([cfg.KeyID]);
+    await d.remove();
+    expect(mock.state.sshKeys.get(foreign.id)).toEqual(foreign);
+    mock.state.sshKeys.delete(foreign.id);
+    expect(resourcesOf(mock, 'retry-f')).toEqual({ servers: [], keys: [] });
   });
 
   it('adopts the server when the answer to POST /servers was lost and the retry meets uniqueness_error', async () => {
@@ -433,8 +488,9 @@ describe('idempotent retries', () => {
     const logger = captureLogger();
     const d = await configuredDriver(mock, 'retry-key', {}, { logger });
     await d.create();
-    expect(logger.text()).toMatch(/Reusing SSH key retry-key-[0-9a-f]{8} with the same fingerprint/);
-    expect(resourcesOf(mock, 'retry-key').keys).toHaveLength(1);
+    expect(logger.text()).toMatch(/Reusing SSH key retry-key with the same fingerprint/);
+    // The one key made was deleted once the server had it: a second key would still be there.
+    expect(resourcesOf(mock, 'retry-key').keys).toEqual([]);
     await d.remove();
     expect(resourcesOf(mock, 'retry-key')).toEqual({ servers: [], keys: [] });
   });

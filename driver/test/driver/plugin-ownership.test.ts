@@ -222,17 +222,19 @@ describe.concurrent('ownership: a name match is never enough (plugin protocol)',
           public_key: generateEd25519KeyPair(machine).publicKey,
           labels: other(machine),
         });
-      // Already there when PreCreateCheck looks.
+      // Already there before PreCreateCheck, which does not look the name up: the create's POST meets the server.
       const first = mock.state.addServer({ name: 'own-dup-1', labels: other('own-dup-1') });
       await key('own-dup-1');
       const { client } = await plugin();
       try {
         await configure(client, 'own-dup-1', { 'hetzner-cluster-id': 'c-own-mine' });
-        const check = await rejection(client.preCreateCheck());
+        await client.preCreateCheck();
+        const check = await rejection(client.create());
         expect(check).toMatch(/a server named "own-dup-1" already exists in this Hetzner project \(id \d+, running\)/);
         expect(check).toMatch(/not made by this driver for this machine of cluster c-own-mine/);
         expect(check).toMatch(/cluster=c-own-other.*\(made by this driver for cluster c-own-other\)/);
         expect(check).toMatch(/Nothing was deleted/);
+        expect(check).toMatch(/Everything it created has been removed/);
         expect(mock.state.servers.get(first.id)?.status).toBe('running');
 
         // Made by the other cluster between PreCreateCheck and Create.

@@ -74,7 +74,10 @@ describe('stored addresses', () => {
       ImageArch: 'x86',
       Type: 'cx23',
       Location: 'fsn1',
-      KeyID: resourcesOf(mock, name).keys[0]!.id,
+      // The key the server was made with; Create deleted it once the server had it (KeyDeleted).
+      KeyID: (
+        mock.requests.findLast((r) => r.method === 'POST' && r.path === '/servers')!.body as { ssh_keys: number[] }
+      ).ssh_keys[0],
       IsExistingKey: false,
       ServerID: server.id,
       Networks: ['private'],
@@ -92,7 +95,8 @@ describe('stored addresses', () => {
       AutoCreateFirewallRules: false,
       ClusterID: '',
       ExistingSSHKey: '',
-      KeyName: resourcesOf(mock, name).keys[0]!.name,
+      KeyName: name,
+      KeyDeleted: true,
       RDNSTemplate: '',
       FirewallAdminCIDRs: [],
       FirewallCloseNodePorts: false,

@@ -159,9 +159,17 @@ describe('PreCreateCheck errors', () => {
     }
   });
 
-  it('refuses a machine name taken by a server it did not create', async () => {
-    const { error } = await check({}, 'existing-web-1');
-    expect(error!.message).toMatch(/machine name: a server named "existing-web-1" already exists/);
+  it('refuses a machine name taken by a server it did not create (at the create, which the name stops)', async () => {
+    // The name is not looked up beforehand (a request every create would pay): POST /servers meets the server.
+    const other = [...mock.state.servers.values()].find((s) => s.name === 'existing-web-1')!;
+    const before = JSON.stringify(other);
+    const d = await configuredDriver(mock, 'existing-web-1');
+    await d.preCreateCheck();
+    await expect(d.create()).rejects.toThrow(
+      /a server named "existing-web-1" already exists.*Nothing was deleted.*Everything it created has been removed/,
+    );
+    expect(JSON.stringify(mock.state.servers.get(other.id))).toBe(before);
+    expect([...mock.state.sshKeys.values()].filter((k) => k.labels.machine === 'existing-web-1')).toEqual([]);
   });
 
   it('lists every problem in one error', async () => {

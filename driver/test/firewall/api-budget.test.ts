@@ -3,7 +3,7 @@
 // the firewall and of the cluster's servers is the design (it heals lost updates) and is counted as such.
 import { type MockServer, startMock } from 'hcloud-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deregisterNode, prepareClusterFirewall, registerNode } from '../../src/firewall';
+import { type Alongside, deregisterNode, prepareClusterFirewall, registerNode } from '../../src/firewall';
 import { withTransientRetry } from '../../src/firewall/reconcile';
 import { createServer, join, makeNode, quietLogger, type SimNode, type SimOptions } from './cluster-sim';
 
@@ -39,12 +39,15 @@ async function deleteServer(node: SimNode): Promise<void> {
   await node.client.actions.waitFor([action], { timeoutMs: 10_000 });
 }
 
-/** Register's apply loop: one read of each half of the state, one write, one wait, one re-read of each half. */
+/**
+ * Register's apply loop: the first write takes the rules the firewall lookup (prepare's) returned plus this node,
+ * without a read; then one wait, and the verify pass reads both halves and holds them against ground truth.
+ */
 const REGISTER = {
-  // Ground truth before writing (minutes may have passed since prepare) and again to verify after the write.
-  'GET /servers': 2,
-  // The rules before writing (prepare's copy predates the server's boot) and again to verify after the write.
-  'GET /firewalls/{id}': 2,
+  // Ground truth, read to verify after the write.
+  'GET /servers': 1,
+  // The rules again, to verify after the write.
+  'GET /firewalls/{id}': 1,
   'POST /firewalls/{id}/actions/set_rules': 1,
   // The set_firewall_rules action, done at once here.
   'GET /actions': 1,
@@ -88,6 +91,50 @@ describe('API calls per firewall operation (create-firewall mode)', () => {
     });
   });
 
+  it("leaving node, as Remove calls it: Remove's cluster listing is the first look; one poll for delete and rules", async () => {
+    const first = makeNode(opts, 'budget-1', true);
+    const second = makeNode(opts, 'budget-2', true);
+    await join(first);
+    await join(second);
+    const server = second.server!;
+    const servers = await second.client.servers.list({ label_selector: 'managed-by=rancher-machine,cluster=c-budget' });
+    const action = await second.client.servers.delete(server.id);
+    const deleting: Alongside = { actions: [action], timeoutMs: 10_000 };
+    expect(await counted(() => deregisterNode(second.ctx, server, { servers, alongside: deleting }))).toEqual({
+      'GET /firewalls': 1,
+      'POST /firewalls/{id}/actions/set_rules': 1,
+      // The rule change and the server's delete, in one poll.
+      'GET /actions': 1,
+      // The verify pass.
+      'GET /servers': 1,
+      'GET /firewalls/{id}': 1,
+    });
+    expect(deleting.finals?.map((a) => [a.id, a.status])).toEqual([[action.id, 'success']]);
+    expect(mock.state.servers.has(server.id)).toBe(false);
+  });
+
+  it("joining node, as Create calls it: the create's actions are waited for in the rule write's poll", async () => {
+    await join(makeNode(opts, 'budget-1', true));
+    const node = makeNode(opts, 'budget-2', true);
+    const prepared = await prepareClusterFirewall(node.ctx);
+    const created = await node.client.servers.create({
+      name: 'budget-2',
+      server_type: 'cx23',
+      image: 'ubuntu-24.04',
+      location: 'fsn1',
+      labels: { ...prepared.serverLabels, 'managed-by': 'rancher-machine', cluster: 'c-budget', machine: 'budget-2' },
+      firewalls: prepared.firewallIds.map((id) => ({ firewall: id })),
+    });
+    const creating: Alongside = {
+      actions: [created.action, ...created.next_actions],
+      timeoutMs: 10_000,
+      chained: true,
+    };
+    expect(await counted(() => registerNode(node.ctx, created.server, { alongside: creating }))).toEqual(REGISTER);
+    expect(creating.finals?.map((a) => a.status)).toEqual(creating.actions.map(() => 'success'));
+    expect(mock.state.servers.get(created.server.id)?.status).toBe('running');
+  });
+
   it('last node: one lookup and one listing, then detach and delete', async () => {
     const node = makeNode(opts, 'budget-1', true);
     await join(node);
@@ -114,7 +161,7 @@ describe('API calls per firewall operation (cluster-id only)', () => {
     expect(await counted(() => registerNode(node.ctx, node.server!))).toEqual({
       // Looked up after the boot, so a firewall made meanwhile by a create-firewall node is found.
       'GET /firewalls': 1,
-      'GET /servers': 2,
+      'GET /servers': 1,
       'GET /firewalls/{id}': 1,
       'POST /firewalls/{id}/actions/set_rules': 1,
       'GET /actions': 1,

@@ -16,7 +16,6 @@ import {
   OUTBOUND_RULES,
   PUBLIC_RULES,
   parseAdminCidrs,
-  parseCni,
   rulesEqual,
 } from '../../src/firewall/rules';
 import type { FirewallRule } from '../../src/hcloud/resources/firewall';
@@ -338,34 +337,6 @@ describe('rulesEqual', () => {
 });
 
 describe('optional template extras', () => {
-  it('adds the CNI ports to the internal rules, each carrying the node list', () => {
-    for (const [cni, extra] of [
-      ['canal', 0],
-      ['flannel', 0],
-      ['calico', 4],
-      ['cilium', 2],
-    ] as const) {
-      const r = desiredRules({
-        current: [],
-        clusterServers: [A],
-        change: null,
-        autoCreateRules: true,
-        options: { cni },
-      });
-      const internal = r.rules.filter(isInternalRule);
-      expect(internal).toHaveLength(INTERNAL_RULES.length + extra);
-      for (const rule of internal) expect(rule.source_ips).toEqual(r.sources);
-    }
-    const cilium = desiredRules({
-      current: [],
-      clusterServers: [A],
-      change: null,
-      autoCreateRules: true,
-      options: { cni: 'cilium' },
-    });
-    expect(cilium.rules.find((x) => x.port === '4240')?.description).toBe('Cilium health (cluster nodes only)');
-  });
-
   it('opens SSH and the Kubernetes API to the admin CIDRs only, NodePorts still to anyone', () => {
     const adminCidrs = parseAdminCidrs(['198.51.100.7', '2001:db8:AA::/48']);
     expect(adminCidrs).toEqual(['198.51.100.7/32', '2001:db8:aa::/48']);
@@ -382,10 +353,7 @@ describe('optional template extras', () => {
     expect(baseTemplateRules({ adminCidrs }).find((x) => x.port === '22')!.source_ips).toEqual(adminCidrs);
   });
 
-  it('rejects unknown CNIs and malformed CIDRs with the accepted forms', () => {
-    expect(parseCni('')).toBe('canal');
-    expect(parseCni('Cilium')).toBe('cilium');
-    expect(() => parseCni('weave')).toThrow(/unknown CNI "weave".*canal, flannel, calico, cilium/);
+  it('rejects malformed CIDRs with the accepted forms', () => {
     expect(() => parseAdminCidrs(['10.0.0.0/33'])).toThrow(/admin CIDR "10.0.0.0\/33" is not an IPv4 or IPv6/);
   });
 });

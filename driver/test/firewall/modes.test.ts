@@ -3,6 +3,7 @@ import { type MockServer, startMock } from 'hcloud-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deregisterNode, FirewallLimitError, prepareClusterFirewall, registerNode } from '../../src/firewall';
 import { nodeSources } from '../../src/firewall/desired';
+import { INTERNAL_RULES } from '../../src/firewall/rules';
 import { HcloudClient } from '../../src/hcloud';
 import { FIREWALL_SELECTOR_KEY } from '../../src/labels';
 import { captureLogger } from '../driver/helpers';
@@ -138,19 +139,16 @@ describe('create-firewall', () => {
 });
 
 describe('template extras', () => {
-  it('creates the firewall with admin-only SSH and the CNI ports, and keeps them on every join', async () => {
+  it('creates the firewall with admin-only SSH, and keeps it on every join', async () => {
     const a = makeNode(opts, 'cf-extra-a', true);
     const b = makeNode(opts, 'cf-extra-b', true);
-    for (const n of [a, b]) {
-      n.ctx.cni = 'calico';
-      n.ctx.adminCidrs = ['203.0.113.0/24'];
-    }
+    for (const n of [a, b]) n.ctx.adminCidrs = ['203.0.113.0/24'];
     const { firewallIds } = await prepareClusterFirewall(a.ctx);
     const created = await admin().firewalls.get(firewallIds[0]!);
     expect(created!.rules.find((r) => r.port === '22')!.source_ips).toEqual(['203.0.113.0/24']);
     await Promise.all([join(a), join(b)]);
     const o = await observe(mock.url, 'c-modes');
-    expect(o.perGroup.size).toBe(10);
+    expect(o.perGroup.size).toBe(INTERNAL_RULES.length);
     for (const sources of o.perGroup.values()) expect(sources).toEqual(o.expected);
     expect(o.firewall!.rules.find((r) => r.port === '6443')!.source_ips).toEqual(['203.0.113.0/24']);
   });

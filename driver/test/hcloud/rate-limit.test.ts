@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { apiError, fakeTime, scriptedClients } from './scripted-server';
+import { HcloudClient } from '../../src/hcloud';
+import { apiError, fakeTime, scriptedClients, TOKEN } from './scripted-server';
 
 const setup = scriptedClients({ random: () => 0 });
 
@@ -37,22 +38,24 @@ describe('rate limit', () => {
     await client.servers.get(1);
     expect(time.sleeps).toEqual([]);
     await client.servers.get(1);
-    expect(time.sleeps).toEqual([1000]);
+    // Reset is whole seconds: the interval is taken from the latest moment it may stand for, (3600 s + 1 s) / 3600.
+    expect(time.sleeps).toEqual([1001]);
     await client.servers.get(1);
-    expect(time.sleeps).toEqual([1000]); // budget is back: no further waiting
+    expect(time.sleeps).toEqual([1001]); // budget is back: no further waiting
     expect(client.stats.rateLimitWaits).toBe(1);
     api.assertDone();
   });
 
-  it('after a 429 rate_limit_exceeded waits until RateLimit-Reset, then retries', async () => {
+  it('after a 429 rate_limit_exceeded waits for the next refill, not until RateLimit-Reset, then retries', async () => {
     const time0 = fakeTime();
     const { client, time, api } = await setup([
       { method: 'GET', path: '/servers/1', ...apiError(429, 'rate_limit_exceeded'), headers: limits(time0, 20, 0, 30) },
       { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 20, 1, 3000) },
     ]);
     expect((await client.servers.get(1))?.id).toBe(1);
-    // Backoff (0 with random 0), then the rest of the 30 s until Reset.
-    expect(time.sleeps).toEqual([0, 30_000]);
+    // Backoff (0 with random 0), then one refill interval: 20 requests back in 30 (to 31) s, one every 1.55 s.
+    // Waiting for Reset would make every waiting caller fire at the same moment.
+    expect(time.sleeps).toEqual([0, 1550]);
     expect(client.stats.retries).toBe(1);
     expect(client.stats.rateLimitWaits).toBe(1);
     api.assertDone();
@@ -66,9 +69,10 @@ describe('rate limit', () => {
           method: 'GET',
           path: '/servers/1',
           ...apiError(429, 'rate_limit_exceeded'),
-          headers: limits(time0, 3600, 0, 3600),
+          // A bogus Reset: 10 requests back in 10 hours would mean an hour per request.
+          headers: limits(time0, 10, 0, 36_000),
         },
-        { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 1, 3599) },
+        { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 10, 1, 35_999) },
       ],
       { rateLimitMaxWaitMs: 5000 },
     );
@@ -88,11 +92,119 @@ describe('rate limit', () => {
     await Promise.all([a.client.servers.get(1), a.client.servers.get(1), b.client.servers.get(1)]);
     expect(a.client.stats.rateLimitWaits).toBe(2);
     // The second waiter is spaced one refill interval after the first instead of firing at the same moment.
-    expect(a.time.sleeps).toEqual([1000, 1000]);
+    expect(a.time.sleeps).toEqual([1001, 1000]);
     expect(b.client.stats.rateLimitWaits).toBe(0);
     expect(b.time.sleeps).toEqual([]);
     a.api.assertDone();
     b.api.assertDone();
+  });
+
+  it('adds jitter to a wait, so that separate processes do not fire at the same moment', async () => {
+    const time0 = fakeTime();
+    const { client, time } = await setup(
+      [
+        { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 0, 3600) },
+        { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 0, 3600) },
+      ],
+      { random: () => 0.5 },
+    );
+    await client.servers.get(1);
+    await client.servers.get(1);
+    // One refill interval, plus half of the at most quarter interval of jitter.
+    expect(time.sleeps).toEqual([1126]);
+  });
+
+  it('shares what one client learnt of the budget with the other clients of the process', async () => {
+    const time0 = fakeTime();
+    const {
+      client: a,
+      api,
+      time,
+    } = await setup(
+      [
+        { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 0, 3600) },
+        { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 0, 3600) },
+        { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 0, 3600) },
+      ],
+      { rateLimitScope: 'process' },
+    );
+    const b = new HcloudClient({
+      token: TOKEN,
+      endpoint: api.url,
+      sleep: time.sleep,
+      now: time.clock,
+      random: () => 0,
+      rateLimitScope: 'process',
+    });
+    const own = new HcloudClient({
+      token: TOKEN,
+      endpoint: api.url,
+      sleep: time.sleep,
+      now: time.clock,
+      random: () => 0,
+    });
+    await a.servers.get(1);
+    // b has not sent anything yet, but the process knows the budget is spent.
+    await b.servers.get(1);
+    expect(b.stats.rateLimitWaits).toBe(1);
+    // A client with its own estimate (as a separate process) learns only from its own answers.
+    await own.servers.get(1);
+    expect(own.stats.rateLimitWaits).toBe(0);
+    api.assertDone();
+  });
+
+  it('before the first answer, lets one request ask while the others wait for its headers', async () => {
+    const time0 = fakeTime();
+    const { client, api, time } = await setup([
+      { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 1, 3599) },
+      { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 0, 3600) },
+      { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 0, 3600) },
+    ]);
+    await Promise.all([client.servers.get(1), client.servers.get(1), client.servers.get(1)]);
+    // The first answer says one request is left: one goes at once, the third waits for a refill.
+    expect(time.sleeps).toEqual([1001]);
+    api.assertDone();
+  });
+
+  it('re-sends a request refused with 429 rate_limit_exceeded up to 12 times', async () => {
+    const time0 = fakeTime();
+    const refused = {
+      method: 'GET',
+      path: '/servers/1',
+      ...apiError(429, 'rate_limit_exceeded'),
+      headers: limits(time0, 3600, 0, 3600),
+    };
+    const { client, api } = await setup([
+      ...Array.from({ length: 12 }, () => refused),
+      { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 0, 3600) },
+    ]);
+    expect((await client.servers.get(1))?.id).toBe(1);
+    expect(client.stats.retries).toBe(12);
+    api.assertDone();
+  });
+
+  it('spreads its waits over more refill slots after each 429 (other processes spend the budget unseen)', async () => {
+    const time0 = fakeTime();
+    const refused = {
+      method: 'GET',
+      path: '/servers/1',
+      ...apiError(429, 'rate_limit_exceeded'),
+      headers: limits(time0, 3600, 0, 3600),
+    };
+    const { client, time, api } = await setup(
+      [
+        refused,
+        refused,
+        refused,
+        { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 3600, 0, 3600) },
+      ],
+      { random: () => 0.5, backoff: { baseMs: 0, capMs: 0 } },
+    );
+    await client.servers.get(1);
+    const waits = time.sleeps.filter((ms) => ms > 0);
+    // One slot, plus half of a spread of 2, 4, 8 slots.
+    expect(waits.map((ms) => Math.round(ms / 1000))).toEqual([2, 3, 5]);
+    api.assertDone();
   });
 
   it('does not retry a bare 429 but still learns the headers from it', async () => {

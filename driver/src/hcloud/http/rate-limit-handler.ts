@@ -1,5 +1,9 @@
-// Reads the RateLimit-* headers and, once the budget is spent, holds back the next request until the API can
-// serve it, instead of burning retries on 429s. State is per client instance: nothing is shared globally.
+// Reads the RateLimit-* headers and paces requests so that the project's budget is not overdrawn: while budget is
+// left, requests go at once; once it is spent, each request reserves the next refill slot (one per refill interval,
+// plus jitter), so callers that wait together are spread out instead of all firing at the same moment. The state
+// can be shared by every client of one process that uses the same endpoint and token (see sharedRateLimitState):
+// concurrent operations of one process then draw on one estimate of the bucket instead of overdrawing it in turn.
+import { createHash } from 'node:crypto';
 import type { Handler, Sleep } from './types';
 
 export interface RateLimitInfo {
@@ -11,49 +15,142 @@ export interface RateLimitInfo {
 }
 
 export class RateLimitState {
+  /** The last headers seen. */
   info: RateLimitInfo | undefined;
-  /** Epoch ms before which no request should be sent. */
-  blockedUntilMs = 0;
-  /** Refill time of one request, from the last headers; spaces out requests that wait together. */
+  /**
+   * Requests the API would still accept at `atMs`, net of our requests on the wire and of the slots reserved by
+   * waiting callers; negative while callers wait for refills. Meaningless until the first headers arrive.
+   */
+  tokens = 0;
+  atMs = 0;
+  known = false;
+  /** Refill time of one request. */
   intervalMs = 0;
+  onWire = 0;
+  /** Callers sleeping until their reserved slot. */
+  reserved = 0;
+  /** 429 answers since the last accepted request: each doubles the random spread of the next waits. */
+  strikes = 0;
+  /** Before the first headers, one request asks alone; the others wait for its answer. */
+  probe: Promise<void> | null = null;
+}
+
+const shared = new Map<string, RateLimitState>();
+
+/**
+ * The rate-limit state of this process for one endpoint and token, so that all clients (one per driver instance)
+ * share what they learn about the bucket. The token is kept only as a hash in the key.
+ */
+export function sharedRateLimitState(endpoint: string, token: string): RateLimitState {
+  const key = `${endpoint}\n${createHash('sha256').update(token).digest('hex')}`;
+  let state = shared.get(key);
+  if (!state) {
+    state = new RateLimitState();
+    shared.set(key, state);
+  }
+  return state;
 }
 
 export interface RateLimitOptions {
   state: RateLimitState;
   sleep: Sleep;
   now: () => number;
+  random: () => number;
   /** Upper bound for one wait, so a far-away or bogus Reset cannot stall the driver for an hour. */
   maxWaitMs: number;
+  /** Random extra wait, as a fraction of one refill interval, added to every wait for a slot. Default 0.25. */
+  jitter?: number;
+}
+
+/** Tokens refilled since the last estimate, up to the limit. */
+function available(state: RateLimitState, now: number): number {
+  const limit = state.info?.limit ?? Number.POSITIVE_INFINITY;
+  if (state.intervalMs <= 0) return state.tokens;
+  return Math.min(limit, state.tokens + Math.max(0, now - state.atMs) / state.intervalMs);
 }
 
 export function rateLimitHandler(next: Handler, opts: RateLimitOptions): Handler {
   const { state } = opts;
+  const jitter = opts.jitter ?? 0.25;
+
+  /** Waits for budget; resolves once this request may go (it then counts as on the wire). */
+  const acquire = async (signal: AbortSignal | undefined): Promise<{ probing: (() => void) | null }> => {
+    while (!state.known && state.probe) await state.probe;
+    if (!state.known) {
+      let done!: () => void;
+      state.probe = new Promise<void>((r) => {
+        done = r;
+      });
+      state.onWire++;
+      return {
+        probing: () => {
+          state.probe = null;
+          done();
+        },
+      };
+    }
+    const now = opts.now();
+    const have = available(state, now);
+    state.tokens = have - 1;
+    state.atMs = now;
+    if (have >= 1) {
+      state.onWire++;
+      return { probing: null };
+    }
+    // Spent: this caller takes the slot after those already reserved, then a little jitter. After 429s (other
+    // processes spend the same budget, unseen) the jitter spreads over twice as many slots per 429, up to 64.
+    const spread = state.strikes > 0 ? Math.min(64, 2 ** state.strikes) : jitter;
+    const slot = (1 - have) * state.intervalMs + opts.random() * spread * state.intervalMs;
+    state.reserved++;
+    try {
+      await opts.sleep(Math.ceil(Math.min(slot, opts.maxWaitMs)), signal);
+    } catch (err) {
+      state.tokens += 1;
+      throw err;
+    } finally {
+      state.reserved--;
+    }
+    state.onWire++;
+    return { probing: null };
+  };
+
   return async (req) => {
-    const waitMs = state.blockedUntilMs - opts.now();
-    if (waitMs > 0) {
-      // Reserve the following slot for whoever waits next, so parallel callers do not all fire at the same moment.
-      state.blockedUntilMs += state.intervalMs;
-      await opts.sleep(waitMs, req.signal);
+    const { probing } = await acquire(req.signal);
+    let res: Awaited<ReturnType<Handler>>;
+    try {
+      res = await next(req);
+    } catch (err) {
+      state.onWire--;
+      probing?.();
+      throw err;
     }
-    const res = await next(req);
+    state.onWire--;
     const info = readHeaders(res.headers);
-    if (info) state.info = info;
-    const code = (res.json as { error?: { code?: unknown } } | undefined)?.error?.code;
-    const limited = res.status === 429 && code === 'rate_limit_exceeded';
-    if (info && (info.remaining <= 0 || limited)) {
-      const untilReset = info.reset * 1000 - opts.now();
-      // The budget refills gradually (limit per hour), and Reset is when it is full again. After a successful
-      // answer that spent the last request, one refilled request is enough; after a 429 our estimate (or another
-      // process sharing the project) was wrong, so back off until Reset itself, within the cap.
-      const interval = untilReset / Math.max(1, info.limit - Math.max(0, info.remaining));
-      const wait = limited ? untilReset : interval;
-      state.intervalMs = Math.min(Math.max(0, Math.ceil(interval)), opts.maxWaitMs);
-      const until = opts.now() + Math.ceil(Math.min(wait, opts.maxWaitMs));
-      if (wait > 0) state.blockedUntilMs = Math.max(state.blockedUntilMs, until);
-    } else if (info && !limited) {
-      // The API has budget again; a block set from an older answer must not delay anyone further.
-      state.blockedUntilMs = 0;
+    if (info) {
+      const now = opts.now();
+      state.info = info;
+      const untilReset = info.reset * 1000 - now;
+      const missing = info.limit - Math.max(0, info.remaining);
+      // The bucket refills evenly: `missing` requests until Reset (Hetzner: 3600 an hour, one per second). Reset is
+      // whole seconds, rounded down, so the refill time is taken from the latest moment it may stand for: never
+      // shorter than the real one. A full bucket says nothing about the rate: the last one stands (at first:
+      // Hetzner's rule, the limit per hour).
+      if (missing > 0 && untilReset > -1000) {
+        state.intervalMs = Math.min((untilReset + 1000) / missing, opts.maxWaitMs);
+      } else if (state.intervalMs <= 0) {
+        state.intervalMs = Math.min(3_600_000 / Math.max(1, info.limit), opts.maxWaitMs);
+      }
+      // The API's count is the truth (other clients of the project spend the same budget); what it may not have
+      // counted yet is ours: requests still on the wire and slots reserved by waiting callers.
+      state.tokens = Math.max(0, info.remaining) - state.onWire - state.reserved;
+      state.atMs = now;
+      state.known = true;
+      const limited =
+        res.status === 429 &&
+        (res.json as { error?: { code?: unknown } } | undefined)?.error?.code === 'rate_limit_exceeded';
+      state.strikes = limited ? state.strikes + 1 : 0;
     }
+    probing?.();
     return res;
   };
 }

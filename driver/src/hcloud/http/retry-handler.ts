@@ -6,6 +6,11 @@ import type { Handler, HttpRequest, Sleep } from './types';
 
 export interface RetryOptions {
   maxRetries: number;
+  /**
+   * Retries of a 429 rate_limit_exceeded (default maxRetries). The rate-limit handler below waits for a refill slot
+   * before each one, so these are paced by the budget; more of them let a create ride out a starved project.
+   */
+  rateLimitRetries?: number;
   /** Also retry 500 and 503 where repeating is harmless; see isRetryableServerError. Default off (as hcloud-go). */
   serverErrors?: boolean;
   backoff: { baseMs: number; capMs: number };
@@ -60,7 +65,9 @@ export function retryHandler(next: Handler, opts: RetryOptions): Handler {
         if (req.signal?.aborted) throw err;
         const retryable =
           isRetryable(err, req.retryLocked) || (opts.serverErrors === true && isRetryableServerError(err, req.method));
-        if (attempt >= opts.maxRetries || !retryable) {
+        const limited = err instanceof HcloudError && err.code === 'rate_limit_exceeded';
+        const max = limited ? Math.max(opts.maxRetries, opts.rateLimitRetries ?? 0) : opts.maxRetries;
+        if (attempt >= max || !retryable) {
           if (err instanceof HcloudNetworkError) err.setAttempts(attempt + 1);
           throw err;
         }

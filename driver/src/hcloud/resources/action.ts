@@ -66,6 +66,11 @@ export interface WaitOptions {
    * expected wait is the sum of their typical times rather than the longest.
    */
   chained?: boolean;
+  /**
+   * Resolve with the final states even when an action failed, instead of rejecting with ActionError (timeouts
+   * still reject): for one poll that serves several callers, each of which then judges its own actions.
+   */
+  keepErrors?: boolean;
 }
 
 /** hcloud-go polls `GET /actions` in chunks of 25 ids. */
@@ -209,7 +214,7 @@ export class ActionClient {
 
   private settle(a: Action, o: WaitOptions): void {
     o.onProgress?.(a);
-    if (a.status === 'error') {
+    if (a.status === 'error' && !o.keepErrors) {
       throw new ActionError({
         code: a.error?.code ?? 'unknown_error',
         message: a.error?.message ?? 'no error message',
