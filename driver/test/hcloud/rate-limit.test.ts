@@ -54,9 +54,9 @@ describe('rate limit', () => {
     ]);
     expect((await client.servers.get(1))?.id).toBe(1);
     // Backoff (0 with random 0), then the slot: 20 requests back in 30 (to 31) s, one every 1.55 s, and the 429 says
-    // another client spends the bucket too, so this one's share is every second slot. Waiting for Reset would make
-    // every waiting caller fire at the same moment.
-    expect(time.sleeps).toEqual([0, 3100]);
+    // another client spends the bucket too, so this one's share is every second slot, paced a quarter below that
+    // (2.5 slots). Waiting for Reset would make every waiting caller fire at the same moment.
+    expect(time.sleeps).toEqual([0, 3875]);
     expect(client.stats.retries).toBe(1);
     expect(client.stats.rateLimitWaits).toBe(1);
     api.assertDone();
@@ -203,8 +203,9 @@ describe('rate limit', () => {
     );
     await client.servers.get(1);
     const waits = time.sleeps.filter((ms) => ms > 0);
-    // Each 429 doubles the sharers assumed (2, 4, 8): a share of that many slots, plus half a spread as wide.
-    expect(waits.map((ms) => Math.round(ms / 1000))).toEqual([3, 6, 12]);
+    // Each 429 doubles the sharers assumed (2, 4, 8): a share of that many slots and a quarter (2.5, 5, 10), plus
+    // half a spread as wide.
+    expect(waits.map((ms) => Math.round(ms / 1000))).toEqual([4, 7, 15]);
     api.assertDone();
   });
 
@@ -225,10 +226,10 @@ describe('rate limit', () => {
     expect(crowded.time.sleeps).toEqual([]);
     await crowded.client.servers.get(1);
     // Five spenders seen, three assumed (averaged with the one before): with one request left, this one waits for
-    // its share of the next refills (two slots), where a client alone would have gone at once.
+    // its share of the next refills (3 × 1.25 − 1 slots), where a client alone would have gone at once.
     expect(crowded.time.sleeps).toHaveLength(1);
-    expect(crowded.time.sleeps[0]).toBeGreaterThan(1900);
-    expect(crowded.time.sleeps[0]).toBeLessThan(2100);
+    expect(crowded.time.sleeps[0]).toBeGreaterThan(2600);
+    expect(crowded.time.sleeps[0]).toBeLessThan(2900);
 
     // The same bucket spent by this client alone (what it lost is what it sent): no waiting.
     const time1 = fakeTime();

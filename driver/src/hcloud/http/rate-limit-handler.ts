@@ -103,7 +103,9 @@ export function rateLimitHandler(next: Handler, opts: RateLimitOptions): Handler
     const have = available(state, now);
     state.tokens = have - 1;
     state.atMs = now;
-    const share = Math.max(1, state.sharers);
+    // With others in the bucket, pace a quarter below the fair share: the refill then leaves a few requests in the
+    // bucket, and requests that arrive together (the clients cannot agree on slots) still find one.
+    const share = state.sharers > 1 ? state.sharers * SHARE_MARGIN : 1;
     if (have >= share) {
       state.onWire++;
       return { probing: null };
@@ -166,6 +168,9 @@ export function rateLimitHandler(next: Handler, opts: RateLimitOptions): Handler
     return res;
   };
 }
+
+/** How much below its fair share of the refill a client paces while others spend the same bucket. */
+const SHARE_MARGIN = 1.25;
 
 /** Most sharers assumed: beyond this the waits hit rateLimitMaxWaitMs anyway. */
 const MAX_SHARERS = 64;
