@@ -54,9 +54,9 @@ describe('rate limit', () => {
     ]);
     expect((await client.servers.get(1))?.id).toBe(1);
     // Backoff (0 with random 0), then the slot: 20 requests back in 30 (to 31) s, one every 1.55 s, and the 429 says
-    // another client spends the bucket too, so this one's share is every second slot, paced a quarter below that
-    // (2.5 slots). Waiting for Reset would make every waiting caller fire at the same moment.
-    expect(time.sleeps).toEqual([0, 3875]);
+    // others spend the bucket too (four sharers assumed at once), so this one's share is every fourth slot, paced a
+    // quarter below that (5 slots). Waiting for Reset would make every waiting caller fire at the same moment.
+    expect(time.sleeps).toEqual([0, 7750]);
     expect(client.stats.retries).toBe(1);
     expect(client.stats.rateLimitWaits).toBe(1);
     api.assertDone();
@@ -203,9 +203,9 @@ describe('rate limit', () => {
     );
     await client.servers.get(1);
     const waits = time.sleeps.filter((ms) => ms > 0);
-    // Each 429 doubles the sharers assumed (2, 4, 8): a share of that many slots and a quarter (2.5, 5, 10), plus
-    // half a spread as wide.
-    expect(waits.map((ms) => Math.round(ms / 1000))).toEqual([4, 7, 15]);
+    // Each 429 multiplies the sharers assumed by four (4, 16, 64): a share of that many slots and a quarter (5, 20,
+    // 80), plus half a spread as wide, each wait bounded by rateLimitMaxWaitMs (60 s).
+    expect(waits.map((ms) => Math.round(ms / 1000))).toEqual([8, 30, 60]);
     api.assertDone();
   });
 

@@ -34,8 +34,9 @@ export class RateLimitState {
   /**
    * How many clients like this one spend the bucket, as far as the headers tell (1: alone). Other processes are
    * seen only through RateLimit-Remaining: while the bucket is low, what it lost beyond our own accepted requests
-   * (net of the refill) was theirs, so the ratio of all spending to ours is our count of sharers. Each 429 doubles it
-   * at once (up to 64); a bucket with budget to spare halves it. While the bucket holds less than a token per sharer,
+   * (net of the refill) was theirs, so the ratio of all spending to ours is our count of sharers. Each 429 multiplies
+   * it by four at once (up to 64: separate processes all start by thinking they are alone, and each 429 is a request
+   * wasted); a bucket with budget to spare halves it. While the bucket holds less than a token per sharer,
    * a request takes its share of the refill (one slot every `sharers` intervals) with a random spread as wide.
    */
   sharers = 1;
@@ -179,7 +180,7 @@ const MAX_SHARERS = 64;
 function countSharers(state: RateLimitState, info: RateLimitInfo, now: number, limited: boolean): void {
   const remaining = Math.max(0, info.remaining);
   if (limited) {
-    state.sharers = Math.min(MAX_SHARERS, state.sharers * 2);
+    state.sharers = Math.min(MAX_SHARERS, state.sharers * 4);
     // A refused request spent nothing; the window goes on.
     return;
   }
