@@ -288,31 +288,37 @@ export async function deregister(
     return;
   }
   // One listing serves both the last-node check and the apply loop's first look at ground truth: create-firewall
-  // nodes carry the cluster's labels as well as the selector label (the driver labels every node it makes).
-  const servers =
-    opts.servers ??
-    (await retry(ctx, "listing the cluster's servers", () =>
+  // nodes carry the cluster's labels as well as the selector label (the driver labels every node it makes). Remove
+  // may hand over its own listing, taken before its server's delete.
+  const list = () =>
+    retry(ctx, "listing the cluster's servers", () =>
       ctx.client.servers.list({ label_selector: clusterServerSelector(ctx) }),
-    ));
-  if (ctx.createFirewall) {
-    const selector = selectorLabelValue(ctx);
-    const remaining = servers.filter(
-      (s) => s.labels[FIREWALL_SELECTOR_KEY] === selector && s.status !== 'deleting' && s.id !== server?.id,
     );
-    if (remaining.length === 0) {
-      // The last node's server must be gone before its firewall can go: wait for the delete first (one poll).
-      const deleting = opts.alongside;
-      if (deleting && !deleting.finals) {
-        deleting.finals = await ctx.client.actions.waitFor(deleting.actions, {
-          timeoutMs: deleting.timeoutMs,
-          keepErrors: true,
-        });
-      }
-      // A delete that failed leaves the server (and so the firewall) in place; the caller deletes again.
-      if (deleting?.finals?.some((a) => a.status === 'error')) return;
-      await deleteFirewall(ctx, fw);
-      return;
+  const given = opts.servers;
+  let servers = given ?? (await list());
+  const selector = selectorLabelValue(ctx);
+  const othersRemain = (all: readonly ServerLike[]) =>
+    all.some((s) => s.labels[FIREWALL_SELECTOR_KEY] === selector && s.status !== 'deleting' && s.id !== server?.id);
+  // The last node's server must be gone before its firewall can go: wait for the delete first (one poll). A delete
+  // that failed leaves the server (and so the firewall) in place; the caller deletes again and calls again.
+  const deleteIfLast = async (all: readonly ServerLike[]): Promise<boolean> => {
+    if (othersRemain(all)) return false;
+    const deleting = opts.alongside;
+    if (deleting && !deleting.finals) {
+      deleting.finals = await ctx.client.actions.waitFor(deleting.actions, {
+        timeoutMs: deleting.timeoutMs,
+        keepErrors: true,
+      });
     }
+    if (deleting?.finals?.some((a) => a.status === 'error')) return true;
+    await deleteFirewall(ctx, fw);
+    return true;
+  };
+  if (ctx.createFirewall && !othersRemain(servers)) {
+    // A handed-over listing predates this delete, and others may have left meanwhile or be joining: the decision to
+    // delete the firewall is taken on a fresh one.
+    if (given) servers = await list();
+    if (await deleteIfLast(servers)) return;
   }
   const result = await reconcileChange(
     ctx,
@@ -321,6 +327,11 @@ export async function deregister(
     { firewall: fw, servers },
     { alongside: opts.alongside },
   );
+  // Nodes leaving at once each see the others in a listing taken before their deletes; the verify pass's listing
+  // (after this node's delete) shows whether this one was the last after all.
+  if (ctx.createFirewall && result.found && given) {
+    if (await deleteIfLast(result.servers ?? (await list()))) return;
+  }
   if (result.found) {
     ctx.logger.info(
       `removed ${ctx.machineName} from cluster firewall ${fw.name} (${result.sources.length} node CIDRs left)`,

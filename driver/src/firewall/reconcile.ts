@@ -108,6 +108,8 @@ export interface ReconcileResult {
   retries: number;
   /** The internal sources the firewall holds at the end. */
   sources: string[];
+  /** The cluster's servers as last read from the API by this loop (undefined when only the caller's list was used). */
+  servers?: ServerLike[];
 }
 
 function describe(e: unknown): string {
@@ -201,7 +203,7 @@ export async function reconcileFirewall(
       warned.add(w);
     }
     if (rulesEqual(firewall.rules, desired.rules)) {
-      return { found: true, writes, retries, sources: desired.sources };
+      return { found: true, writes, retries, sources: desired.sources, ...(known?.servers ? {} : { servers }) };
     }
     // A mismatch right after our own write means another writer came in between: spread out before writing again,
     // and write from a fresh observation, never from this one.

@@ -3,7 +3,7 @@
 // them leave at once, then the rest. The firewall must always end equal to ground truth.
 import { type MockServer, startMock } from 'hcloud-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { registerNode } from '../../src/firewall';
+import { type Alongside, deregisterNode, registerNode } from '../../src/firewall';
 import { createServer, join, leave, makeNode, observe, type SimNode, type SimOptions } from './cluster-sim';
 
 const DURATIONS = {
@@ -99,6 +99,28 @@ describe('shared firewall under concurrent joins and leaves', () => {
     expect(end.actual).toEqual(end.expected);
     const setRules = m.requests.filter((r) => r.path.endsWith('/actions/set_rules') && r.status === 201);
     expect(setRules.length).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+
+  it('nodes leaving at once with listings taken before their deletes: the last of them still deletes the firewall', async () => {
+    const m = await start();
+    const opts: SimOptions = { url: m.url, clusterId: 'c-both', reconcile: RECONCILE };
+    const nodes = [makeNode(opts, 'both-a', true), makeNode(opts, 'both-b', true), makeNode(opts, 'both-c', true)];
+    for (const n of nodes) await join(n);
+    // As Remove does: each lists the cluster first (and sees the others), then deletes its server and hands both the
+    // listing and the delete to the firewall step.
+    const selector = 'managed-by=rancher-machine,cluster=c-both';
+    const lists = await Promise.all(nodes.map((n) => n.client.servers.list({ label_selector: selector })));
+    await Promise.all(
+      nodes.map(async (n, i) => {
+        const action = await n.client.servers.delete(n.server!.id);
+        const deleting: Alongside = { actions: [action], timeoutMs: 30_000 };
+        await deregisterNode(n.ctx, n.server, { servers: lists[i], alongside: deleting });
+        await n.client.actions.waitFor(deleting.finals ?? [action], { timeoutMs: 30_000 });
+      }),
+    );
+    const end = await observe(m.url, 'c-both');
+    expect(end.servers).toHaveLength(0);
+    expect(end.firewalls).toHaveLength(0);
   }, 120_000);
 
   for (const mode of ['lastWins', 'conflict', 'locked'] as const) {

@@ -98,6 +98,21 @@ describe('actions.waitFor', () => {
     expect(api.calls).toHaveLength(0);
   });
 
+  it('with keepErrors, waits for all and returns a failed action as it ended, for its owner to judge', async () => {
+    const { client, api } = await setup([
+      poll([1, 2], [action(1, 'error', { error: { code: 'boom', message: 'failed' } }), action(2, 'running')]),
+      poll([2], [action(2, 'success')]),
+    ]);
+    const done = await client.actions.waitFor([action(1) as Action, action(2) as Action], { keepErrors: true });
+    expect(done.map((a) => [a.id, a.status])).toEqual([
+      [1, 'error'],
+      [2, 'success'],
+    ]);
+    api.assertDone();
+    // Judged afterwards without another request: the failure is still an ActionError.
+    await expect(client.actions.waitFor(done)).rejects.toBeInstanceOf(ActionError);
+  });
+
   it('times out with ActionTimeoutError at the deadline, naming what is still running', async () => {
     const running = poll([4], [action(4, 'running', { command: 'create_server', progress: 30 })]);
     const { client, time, api } = await setup([running, running, running]);

@@ -53,9 +53,10 @@ describe('rate limit', () => {
       { method: 'GET', path: '/servers/1', ...server, headers: limits(time0, 20, 1, 3000) },
     ]);
     expect((await client.servers.get(1))?.id).toBe(1);
-    // Backoff (0 with random 0), then one refill interval: 20 requests back in 30 (to 31) s, one every 1.55 s.
-    // Waiting for Reset would make every waiting caller fire at the same moment.
-    expect(time.sleeps).toEqual([0, 1550]);
+    // Backoff (0 with random 0), then the slot: 20 requests back in 30 (to 31) s, one every 1.55 s, and the 429 says
+    // others spend the bucket too (four sharers assumed at once), so this one's share is every fourth slot, paced a
+    // quarter below that (5 slots). Waiting for Reset would make every waiting caller fire at the same moment.
+    expect(time.sleeps).toEqual([0, 7750]);
     expect(client.stats.retries).toBe(1);
     expect(client.stats.rateLimitWaits).toBe(1);
     api.assertDone();
@@ -202,9 +203,49 @@ describe('rate limit', () => {
     );
     await client.servers.get(1);
     const waits = time.sleeps.filter((ms) => ms > 0);
-    // One slot, plus half of a spread of 2, 4, 8 slots.
-    expect(waits.map((ms) => Math.round(ms / 1000))).toEqual([2, 3, 5]);
+    // Each 429 multiplies the sharers assumed by four (4, 16, 64): a share of that many slots and a quarter (5, 20,
+    // 80), plus half a spread as wide, each wait bounded by rateLimitMaxWaitMs (60 s).
+    expect(waits.map((ms) => Math.round(ms / 1000))).toEqual([8, 30, 60]);
     api.assertDone();
+  });
+
+  it('counts the other spenders of the bucket from RateLimit-Remaining and takes its share of the refill', async () => {
+    const time0 = fakeTime();
+    const answer = (remaining: number) => ({
+      method: 'GET',
+      path: '/servers/1',
+      ...server,
+      headers: limits(time0, 3600, remaining, 3600),
+    });
+    // Others spend the refill as it comes: 15 s refill 15 requests, we make 3, and the bucket stays at 1.
+    const crowded = await setup([answer(1), answer(1), answer(1), answer(1), answer(1)]);
+    for (let i = 0; i < 4; i++) {
+      await crowded.client.servers.get(1);
+      if (i < 3) crowded.time.now += 5000;
+    }
+    expect(crowded.time.sleeps).toEqual([]);
+    await crowded.client.servers.get(1);
+    // Five spenders seen, three assumed (averaged with the one before): with one request left, this one waits for
+    // its share of the next refills (3 × 1.25 − 1 slots), where a client alone would have gone at once.
+    expect(crowded.time.sleeps).toHaveLength(1);
+    expect(crowded.time.sleeps[0]).toBeGreaterThan(2600);
+    expect(crowded.time.sleeps[0]).toBeLessThan(2900);
+
+    // The same bucket spent by this client alone (what it lost is what it sent): no waiting.
+    const time1 = fakeTime();
+    const alone = (remaining: number) => ({
+      method: 'GET',
+      path: '/servers/1',
+      ...server,
+      headers: limits(time1, 3600, remaining, 3600),
+    });
+    const solo = await setup([alone(1), alone(5), alone(6), alone(6), alone(5)]);
+    for (let i = 0; i < 4; i++) {
+      await solo.client.servers.get(1);
+      if (i < 3) solo.time.now += 5000;
+    }
+    await solo.client.servers.get(1);
+    expect(solo.time.sleeps).toEqual([]);
   });
 
   it('does not retry a bare 429 but still learns the headers from it', async () => {

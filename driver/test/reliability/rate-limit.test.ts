@@ -15,7 +15,7 @@ async function concurrentCreates(scope: 'client' | 'process') {
     seedData: false,
     defaultActionMs: 20,
     labelSelectorPropagationMs: 10,
-    rateLimit: { limit: 20, refillPerSecond: 20, remaining: 3 },
+    rateLimit: { limit: 20, refillPerSecond: 10, remaining: 3 },
   });
   try {
     let waits = 0;

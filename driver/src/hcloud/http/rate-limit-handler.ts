@@ -1,6 +1,8 @@
 // Reads the RateLimit-* headers and paces requests so that the project's budget is not overdrawn: while budget is
 // left, requests go at once; once it is spent, each request reserves the next refill slot (one per refill interval,
-// plus jitter), so callers that wait together are spread out instead of all firing at the same moment. The state
+// plus jitter), so callers that wait together are spread out instead of all firing at the same moment. Other
+// processes spending the same bucket show in RateLimit-Remaining; their number is estimated from it (and from 429s)
+// and each request then takes this process's share of the refill, spread at random. The state
 // can be shared by every client of one process that uses the same endpoint and token (see sharedRateLimitState):
 // concurrent operations of one process then draw on one estimate of the bucket instead of overdrawing it in turn.
 import { createHash } from 'node:crypto';
@@ -29,8 +31,17 @@ export class RateLimitState {
   onWire = 0;
   /** Callers sleeping until their reserved slot. */
   reserved = 0;
-  /** 429 answers since the last accepted request: each doubles the random spread of the next waits. */
-  strikes = 0;
+  /**
+   * How many clients like this one spend the bucket, as far as the headers tell (1: alone). Other processes are
+   * seen only through RateLimit-Remaining: while the bucket is low, what it lost beyond our own accepted requests
+   * (net of the refill) was theirs, so the ratio of all spending to ours is our count of sharers. Each 429 multiplies
+   * it by four at once (up to 64: separate processes all start by thinking they are alone, and each 429 is a request
+   * wasted); a bucket with budget to spare halves it. While the bucket holds less than a token per sharer,
+   * a request takes its share of the refill (one slot every `sharers` intervals) with a random spread as wide.
+   */
+  sharers = 1;
+  /** The window the sharers are measured over: when it began, the budget then, our accepted requests since. */
+  window: { atMs: number; remaining: number; accepted: number } | null = null;
   /** Before the first headers, one request asks alone; the others wait for its answer. */
   probe: Promise<void> | null = null;
 }
@@ -93,14 +104,18 @@ export function rateLimitHandler(next: Handler, opts: RateLimitOptions): Handler
     const have = available(state, now);
     state.tokens = have - 1;
     state.atMs = now;
-    if (have >= 1) {
+    // With others in the bucket, pace a quarter below the fair share: the refill then leaves a few requests in the
+    // bucket, and requests that arrive together (the clients cannot agree on slots) still find one.
+    const share = state.sharers > 1 ? state.sharers * SHARE_MARGIN : 1;
+    if (have >= share) {
       state.onWire++;
       return { probing: null };
     }
-    // Spent: this caller takes the slot after those already reserved, then a little jitter. After 429s (other
-    // processes spend the same budget, unseen) the jitter spreads over twice as many slots per 429, up to 64.
-    const spread = state.strikes > 0 ? Math.min(64, 2 ** state.strikes) : jitter;
-    const slot = (1 - have) * state.intervalMs + opts.random() * spread * state.intervalMs;
+    // Spent (or less left than a token per sharer): this caller takes its slot after those already reserved, one
+    // every `share` refill intervals, plus a random spread: a little jitter when alone, `share` slots when others
+    // spend the same budget, so that separate processes do not all fire at the same refill (or at Reset).
+    const spread = share > 1 ? share : jitter;
+    const slot = (share - have) * state.intervalMs + opts.random() * spread * state.intervalMs;
     state.reserved++;
     try {
       await opts.sleep(Math.ceil(Math.min(slot, opts.maxWaitMs)), signal);
@@ -148,11 +163,49 @@ export function rateLimitHandler(next: Handler, opts: RateLimitOptions): Handler
       const limited =
         res.status === 429 &&
         (res.json as { error?: { code?: unknown } } | undefined)?.error?.code === 'rate_limit_exceeded';
-      state.strikes = limited ? state.strikes + 1 : 0;
+      countSharers(state, info, now, limited);
     }
     probing?.();
     return res;
   };
+}
+
+/** How much below its fair share of the refill a client paces while others spend the same bucket. */
+const SHARE_MARGIN = 1.25;
+
+/** Most sharers assumed: beyond this the waits hit rateLimitMaxWaitMs anyway. */
+const MAX_SHARERS = 64;
+
+/** Updates the estimate of how many clients spend the bucket from one answer's headers (see RateLimitState). */
+function countSharers(state: RateLimitState, info: RateLimitInfo, now: number, limited: boolean): void {
+  const remaining = Math.max(0, info.remaining);
+  if (limited) {
+    state.sharers = Math.min(MAX_SHARERS, state.sharers * 4);
+    // A refused request spent nothing; the window goes on.
+    return;
+  }
+  const low = remaining < 2 * state.sharers + 5;
+  if (!low) {
+    // Budget to spare: nobody needs to wait for anyone.
+    state.sharers = Math.max(1, state.sharers / 2);
+    state.window = null;
+    return;
+  }
+  const w = state.window;
+  if (!w) {
+    state.window = { atMs: now, remaining, accepted: 0 };
+    return;
+  }
+  w.accepted++;
+  const span = now - w.atMs;
+  // Ten refills are enough: while the bucket stays low, one accepted request of ours over that span already says
+  // how much of it the others took.
+  if (state.intervalMs <= 0 || span < 10 * state.intervalMs || w.accepted < 1) return;
+  // All spending in the window (what the bucket had, plus its refill, minus what it has) over ours.
+  const spent = w.remaining + span / state.intervalMs - remaining;
+  const seen = Math.min(MAX_SHARERS, Math.max(1, spent / w.accepted));
+  state.sharers = (state.sharers + seen) / 2;
+  state.window = { atMs: now, remaining, accepted: 0 };
 }
 
 function readHeaders(h: Headers): RateLimitInfo | undefined {
