@@ -244,7 +244,8 @@ describe.skipIf(skipReason !== null)(
 
       const { servers, keys } = resourcesOf(mock, name);
       expect(servers).toHaveLength(1);
-      expect(keys).toHaveLength(1);
+      // Create drops its SSH key once the server has it (Hetzner copies keys into a server only when it is made).
+      expect(keys).toEqual([]);
       const server = servers[0]!;
       expect(server.labels).toMatchObject({ cluster: 'c-job', team: 'ci', stage: 'job-flow', machine: name });
       const ptr = server.ipv4 ? mock.state.primaryIps.get(server.ipv4)?.dns_ptr : undefined;

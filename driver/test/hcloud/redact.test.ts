@@ -50,7 +50,7 @@ describe('redactToken', () => {
 });
 
 describe('the client', () => {
-  const setup = scriptedClients({ token: TOKEN, random: () => 0, maxRetries: 0 });
+  const setup = scriptedClients({ token: TOKEN, random: () => 0, maxRetries: 0, rateLimitRetries: 0 });
 
   function expectClean(text: string) {
     expect(text).not.toContain(HEAD);
