@@ -62,6 +62,35 @@ describe('rate limit', () => {
     api.assertDone();
   });
 
+  it('lowers its guess of the sharers once a small bucket is half full again', async () => {
+    const time0 = fakeTime();
+    const answer = (remaining: number) => ({
+      method: 'GET',
+      path: '/servers/1',
+      ...server,
+      headers: limits(time0, 20, remaining, 2),
+    });
+    const { client, time, api } = await setup([
+      { method: 'GET', path: '/servers/1', ...apiError(429, 'rate_limit_exceeded'), headers: limits(time0, 20, 0, 2) },
+      answer(12),
+      answer(12),
+      answer(2),
+      answer(1),
+    ]);
+    // The 429 makes it assume four sharers, and it waits for its share of the refill.
+    await client.servers.get(1);
+    const afterRefusal = time.sleeps.length;
+    expect(time.sleeps.filter((ms) => ms > 0)).toHaveLength(1);
+    // Twelve of twenty left is more than this client's worst case needs: the guess halves with each such answer
+    // (a threshold of two per sharer and five more could never be met by a bucket of twenty).
+    await client.servers.get(1);
+    await client.servers.get(1);
+    // So with two left it is alone again, and goes at once instead of waiting for a share of five slots.
+    await client.servers.get(1);
+    expect(time.sleeps).toHaveLength(afterRefusal);
+    api.assertDone();
+  });
+
   it('bounds a far-away Reset by rateLimitMaxWaitMs', async () => {
     const time0 = fakeTime();
     const { client, time } = await setup(

@@ -184,7 +184,10 @@ function countSharers(state: RateLimitState, info: RateLimitInfo, now: number, l
     // A refused request spent nothing; the window goes on.
     return;
   }
-  const low = remaining < 2 * state.sharers + 5;
+  // Low: fewer than two requests per assumed sharer (and a few more) left, or under half of a small bucket; a bucket
+  // holding more than that has budget to spare however many sharers were assumed (a small bucket could otherwise
+  // never look roomy enough to lower a high guess).
+  const low = remaining < Math.min(2 * state.sharers + 5, info.limit / 2);
   if (!low) {
     // Budget to spare: nobody needs to wait for anyone.
     state.sharers = Math.max(1, state.sharers / 2);
