@@ -5,6 +5,7 @@
 // machine does not stay in Deleting until Rancher's next attempt.
 import type { MockServer } from 'hcloud-mock';
 import { describe, expect, it } from 'vitest';
+import { until } from '../fixtures/until';
 import {
   configJson,
   configuredDriver,
@@ -25,14 +26,6 @@ fastMockPerFile(
   { clearFaults: true },
 );
 
-async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('Remove while the server is still being created', () => {
   it('waits for the running create action, deletes the server and succeeds', async () => {
     const name = 'rm-busy';
@@ -46,7 +39,7 @@ describe('Remove while the server is still being created', () => {
       () => null,
       (e: unknown) => e as Error,
     );
-    await until(() => resourcesOf(mock, name).servers.length === 1);
+    await until('the server to exist', () => resourcesOf(mock, name).servers.length === 1);
 
     // rancher-machine's `rm` with what Rancher saved before the create finished: the machine's name only.
     const remover = newDriver({ env: mockEnv(mock, { HETZNER_API_TOKEN: TOKEN }) });

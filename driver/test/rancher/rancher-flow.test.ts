@@ -15,6 +15,7 @@ import { fastMock, resourcesOf, TOKEN } from '../driver/helpers';
 import { type ChildOutput, outputOf } from '../fixtures/child-output';
 import { goBuild } from '../fixtures/go-build';
 import { pluginCommand, REPO_ROOT } from '../fixtures/plugin-command';
+import { until } from '../fixtures/until';
 import {
   configDefaults,
   endpointField,
@@ -90,14 +91,6 @@ function startMachine(args: string[], env: Record<string, string> = {}): { child
 
 function machine(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return startMachine(args, env).done;
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Whether any user may run or read `path` (every directory above it searchable), so that `nobody` can start it. */
