@@ -214,11 +214,12 @@ class World {
     };
   }
 
-  /** Back to the seed; then the configuration's resources, a machine of another cluster, and the survivor. */
+  /** Back to the seed; then a machine of another cluster, the configuration's resources, and the survivor. */
   async reset(): Promise<void> {
     this.mock.reset();
-    await this.config.setup?.(this.mock);
+    // The other cluster's machine comes first: a configuration's setup may make its server type unavailable.
     await this.createInProcess(this.bystanderName, { ...FIREWALL_FLAGS, 'hetzner-cluster-id': OTHER_CLUSTER });
+    await this.config.setup?.(this.mock);
     if (this.config.survivor && this.config.cluster) {
       await this.createInProcess(this.survivorName, { ...FIREWALL_FLAGS, 'hetzner-cluster-id': this.config.cluster });
     }
